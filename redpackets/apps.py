@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RedpacketsConfig(AppConfig):
+    name = "redpackets"
+    verbose_name = "红包"

@@ -1,0 +1,33 @@
+"""Named actors shared by the suite: a customer, his channel manager, an outsider and staff."""
+
+import pytest
+from django.core.cache import cache
+
+from tests.factories import FollowerFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def manager(db):
+    return FollowerFactory(nickname="王经理", is_channel_manager=True)
+
+
+@pytest.fixture
+def customer(db, manager):
+    return FollowerFactory(nickname="张三", channel_manager=manager)
+
+
+@pytest.fixture
+def outsider(db):
+    return FollowerFactory(nickname="路人")
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="boss", is_superuser=True)
