@@ -108,7 +108,9 @@ def write_xlsx(headers: list[str], rows: Iterable[list[Any]], path: str, title: 
     """XlsxWriter in constant_memory mode writes each row to disk as it goes."""
     import xlsxwriter
 
-    workbook = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    workbook = xlsxwriter.Workbook(
+        path, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     sheet = workbook.add_worksheet(title[:31])
     bold = workbook.add_format({"bold": True})
     sheet.write_row(0, 0, headers, bold)

@@ -39,7 +39,9 @@ class Package(models.Model):
     summary = models.CharField("简介", max_length=200, blank=True)
     intro_html = models.TextField("详细介绍", blank=True, help_text="富文本，保存时自动清理不安全内容")
     price_text = models.CharField("价格说明", max_length=50, blank=True)
-    form_fields = models.JSONField("表单字段", default=list, help_text="name/phone/id_number/address/preferred_time/remarks")
+    form_fields = models.JSONField(
+        "表单字段", default=list, help_text="name/phone/id_number/address/preferred_time/remarks"
+    )
     photos_required = models.BooleanField("必须上传照片", default=False)
     max_photos = models.PositiveSmallIntegerField("照片数量上限", default=3)
     photo_hint = models.CharField("照片说明", max_length=100, blank=True)
@@ -154,7 +156,12 @@ class BookingEvent(models.Model):
     action = models.CharField("动作", max_length=20)
     note = models.CharField("备注", max_length=500, blank=True)
     actor_follower = models.ForeignKey(
-        "accounts.Follower", verbose_name="操作人(微信)", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.Follower",
+        verbose_name="操作人(微信)",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人(后台)", null=True, blank=True, on_delete=models.SET_NULL
