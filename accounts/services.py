@@ -1,0 +1,551 @@
+"""Writes on followers: subscription state and referral attribution (SPEC §4.1).
+
+The rules, in one place:
+
+* Attribution (source, referrer, channel manager, store) is decided once, at the follower's
+  first subscription (`attributed_at` is set then) and never again by WeChat events:
+  unfollow + refollow and SCAN while following only update subscription state and count
+  the scan. After that only staff change the manager, through `reassign_manager` and
+  `transfer_customers`, each writing an `AttributionChange` row.
+* Scenes are typed strings: `u:<promo code>` (a follower's personal code), `s:<code>` (a
+  store code), `c:<code>` (a campaign code). Anything else is an unknown code: the follower
+  is treated like a search follow, with source `unknown_qr`.
+* Personal code: referrer = the code's owner; manager = the owner if he is a manager, else
+  the owner's manager, else none. Store / campaign code: no referrer; store = the code's org
+  unit; manager = the code's channel manager if that person is (still) a manager.
+* Scanning one's own code binds nothing, and a referral chain never forms a cycle.
+* Making someone a manager is forward-looking: existing attributions stay as they are.
+
+Every function here runs in one transaction (joining the caller's, e.g. the WeChat callback's,
+without a savepoint) so a delivery is recorded entirely or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import AttributionChange, Follower, OrgUnit, QRCode, QRScan, new_promo_code
+
+SYSTEM_LABEL = "微信关注事件"
+
+
+class AttributionError(Exception):
+    """A requested attribution change breaks a rule; `str(exc)` is shown to staff as is."""
+
+
+@dataclass(frozen=True)
+class SubscribeOutcome:
+    """What `record_subscribe` did, for the callback handler (e.g. to choose a welcome text)."""
+
+    follower_id: int
+    created: bool  # a new Follower row
+    attributed_now: bool  # this was the first subscription: attribution decided now
+    source: str
+    referrer_id: int | None
+    channel_manager_id: int | None
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where a scene points: the QR code row to count and the attribution it implies."""
+
+    qr_id: int | None
+    source: str
+    referrer_id: int | None = None
+    manager_id: int | None = None
+    store_id: int | None = None
+    owner_id: int | None = None  # owner of a personal code (to detect self-scans)
+    owner_code: str = ""
+    owner_name: str = ""
+
+
+UNKNOWN = _Target(qr_id=None, source=Follower.Source.UNKNOWN_QR)
+
+
+# --- scenes ---------------------------------------------------------------------------------
+
+
+def parse_scene(scene: str | None) -> tuple[str, str] | None:
+    """`"u:ABC"` → `("u", "ABC")`; None for anything that is not a well-formed typed scene."""
+    if not scene or ":" not in scene:
+        return None
+    kind, _, code = scene.partition(":")
+    if kind not in QRCode.Kind.values or not code or len(code) > 32 or not code.isascii():
+        return None
+    return kind, code
+
+
+def _resolve_scene(scene: str | None) -> _Target | None:
+    """None when there is no scene (a search follow); UNKNOWN for a scene we cannot use."""
+    if scene is None:
+        return None
+    parsed = parse_scene(scene)
+    if parsed is None:
+        return UNKNOWN
+    kind, code = parsed
+    if kind == QRCode.Kind.PERSONAL:
+        owner = (
+            Follower.objects.filter(promo_code=code)
+            .values("id", "openid", "nickname", "is_channel_manager", "channel_manager_id")
+            .first()
+        )
+        if owner is None:
+            return UNKNOWN
+        manager_id = owner["id"] if owner["is_channel_manager"] else owner["channel_manager_id"]
+        # The personal QR row is created on first use; the counting upsert happens in _count_scan.
+        return _Target(
+            qr_id=None,
+            source=Follower.Source.PERSONAL_QR,
+            referrer_id=owner["id"],
+            manager_id=manager_id,
+            owner_id=owner["id"],
+            owner_code=code,
+            owner_name=owner["nickname"] or owner["openid"],
+        )
+    qr = (
+        QRCode.objects.filter(kind=kind, code=code, is_active=True)
+        .values("id", "org_unit_id", "channel_manager_id", "channel_manager__is_channel_manager")
+        .first()
+    )
+    if qr is None:
+        return UNKNOWN
+    manager_id = qr["channel_manager_id"] if qr["channel_manager__is_channel_manager"] else None
+    source = Follower.Source.STORE_QR if kind == QRCode.Kind.STORE else Follower.Source.CAMPAIGN_QR
+    return _Target(qr_id=qr["id"], source=source, manager_id=manager_id, store_id=qr["org_unit_id"])
+
+
+def personal_qr(follower: Follower) -> QRCode:
+    """The follower's personal code (kind "u", code = promo code), created on first need."""
+    qr, _ = QRCode.objects.get_or_create(
+        kind=QRCode.Kind.PERSONAL,
+        code=follower.promo_code,
+        defaults={"follower": follower, "name": f"{follower.display_name}的推广码"},
+    )
+    return qr
+
+
+def _personal_qr_id(target: _Target, *, scans: int, follows: int) -> int:
+    """Make sure the owner's personal QR row exists and add to its counters, in one statement."""
+    name = f"{target.owner_name}的推广码"[:100]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO accounts_qrcode
+                    (kind, code, name, follower_id, scan_count, follow_count, ticket, url, is_active, created_at)
+                VALUES (%s, %s, %s, %s, %s, %s, '', '', true, %s)
+                ON CONFLICT (kind, code) DO UPDATE
+                    SET scan_count = accounts_qrcode.scan_count + EXCLUDED.scan_count,
+                        follow_count = accounts_qrcode.follow_count + EXCLUDED.follow_count
+                RETURNING id
+                """,
+                [QRCode.Kind.PERSONAL, target.owner_code, name, target.owner_id, scans, follows, timezone.now()],
+            )
+            return cursor.fetchone()[0]
+    qr, created = QRCode.objects.get_or_create(
+        kind=QRCode.Kind.PERSONAL,
+        code=target.owner_code,
+        defaults={
+            "follower_id": target.owner_id,
+            "name": name,
+            "scan_count": scans,
+            "follow_count": follows,
+        },
+    )
+    if not created:
+        QRCode.objects.filter(pk=qr.pk).update(
+            scan_count=F("scan_count") + scans, follow_count=F("follow_count") + follows
+        )
+    return qr.pk
+
+
+def _count_scan(target: _Target, follower_id: int, *, is_follow: bool) -> int | None:
+    """Add one scan (and maybe one follow) to the code's statistics; return the QR id."""
+    follows = 1 if is_follow else 0
+    if target.owner_id is not None:
+        qr_id = _personal_qr_id(target, scans=1, follows=follows)
+    elif target.qr_id is not None:
+        qr_id = target.qr_id
+        QRCode.objects.filter(pk=qr_id).update(scan_count=F("scan_count") + 1, follow_count=F("follow_count") + follows)
+    else:
+        return None
+    QRScan.objects.create(qr_code_id=qr_id, follower_id=follower_id, is_follow=is_follow)
+    return qr_id
+
+
+# --- subscription ----------------------------------------------------------------------------
+
+
+def _upsert_subscribed(openid: str, at: dt.datetime) -> tuple[int, bool, bool]:
+    """Create or re-subscribe the follower row, locking it; return (id, created, needs_attribution).
+
+    On PostgreSQL one `INSERT … ON CONFLICT (openid) DO UPDATE … RETURNING` does it (the row
+    stays locked until commit, so a concurrent event for the same person waits). Elsewhere
+    the ORM does the same in three statements.
+    """
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO accounts_follower
+                    (openid, unionid, nickname, avatar_url, real_name, phone, address, is_subscribed,
+                     first_subscribed_at, subscribed_at, promo_code, source, is_channel_manager,
+                     created_at, updated_at)
+                VALUES (%s, '', '', '', '', '', '', true, %s, %s, %s, '', false, %s, %s)
+                ON CONFLICT (openid) DO UPDATE
+                    SET is_subscribed = true,
+                        subscribed_at = EXCLUDED.subscribed_at,
+                        first_subscribed_at = COALESCE(
+                            accounts_follower.first_subscribed_at, EXCLUDED.first_subscribed_at
+                        ),
+                        updated_at = EXCLUDED.updated_at
+                RETURNING id, (xmax = 0), attributed_at IS NULL
+                """,
+                [openid, at, at, new_promo_code(), now, now],
+            )
+            follower_id, created, needs_attribution = cursor.fetchone()
+            return follower_id, created, needs_attribution
+    created = False
+    row = Follower.objects.select_for_update().filter(openid=openid).values("id", "attributed_at").first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                follower = Follower.objects.create(
+                    openid=openid, is_subscribed=True, first_subscribed_at=at, subscribed_at=at
+                )
+            return follower.pk, True, True
+        except IntegrityError:
+            row = Follower.objects.select_for_update().filter(openid=openid).values("id", "attributed_at").get()
+    Follower.objects.filter(pk=row["id"], first_subscribed_at__isnull=True).update(first_subscribed_at=at)
+    Follower.objects.filter(pk=row["id"]).update(is_subscribed=True, subscribed_at=at, updated_at=now)
+    return row["id"], created, row["attributed_at"] is None
+
+
+def _would_cycle(follower_id: int, referrer_id: int) -> bool:
+    """True if `follower_id` is already an ancestor of (or is) `referrer_id` in the referral tree."""
+    if follower_id == referrer_id:
+        return True
+    with connection.cursor() as cursor:
+        # A bounded recursive walk up the referrer chain (depth guard against bad legacy data).
+        cursor.execute(
+            """
+            WITH RECURSIVE chain(id, referrer_id, depth) AS (
+                SELECT id, referrer_id, 0 FROM accounts_follower WHERE id = %s
+                UNION ALL
+                SELECT f.id, f.referrer_id, chain.depth + 1
+                FROM accounts_follower f JOIN chain ON f.id = chain.referrer_id
+                WHERE chain.depth < 10000
+            )
+            SELECT 1 FROM chain WHERE id = %s LIMIT 1
+            """,
+            [referrer_id, follower_id],
+        )
+        return cursor.fetchone() is not None
+
+
+@transaction.atomic(savepoint=False)
+def record_subscribe(*, openid: str, scene: str | None, at: dt.datetime) -> SubscribeOutcome:
+    """A WeChat user followed the account, by search (`scene` None) or through a QR scene.
+
+    Creates the follower on first sight. At the first subscription decides the attribution
+    (SPEC §4.1) and writes an `AttributionChange`; later subscriptions (refollow) only flip
+    the subscription state and count the scan. Never raises for a bad scene: an unusable
+    scene makes the follow count as one from an unknown code.
+    """
+    follower_id, created, needs_attribution = _upsert_subscribed(openid, at)
+    target = _resolve_scene(scene)
+    if not needs_attribution:
+        # Refollow: attribution is fixed; the code still gets its scan (not a new follow).
+        if target is not None:
+            _count_scan(target, follower_id, is_follow=False)
+        row = Follower.objects.filter(pk=follower_id).values("source", "referrer_id", "channel_manager_id").get()
+        return SubscribeOutcome(
+            follower_id, created, False, row["source"], row["referrer_id"], row["channel_manager_id"]
+        )
+
+    source, referrer_id, manager_id, store_id, qr_id = Follower.Source.SEARCH, None, None, None, None
+    reason = "搜索关注"
+    if target is not None:
+        self_or_cycle = target.referrer_id is not None and (
+            target.owner_id == follower_id or (not created and _would_cycle(follower_id, target.referrer_id))
+        )
+        if self_or_cycle:
+            # Scanning one's own code (or a code down one's own referral tree) binds nothing;
+            # the follow counts like a search, the scan is still recorded.
+            qr_id = _count_scan(target, follower_id, is_follow=False)
+            reason = "扫描自己（或下线）的推广码，不建立推荐关系"
+        else:
+            qr_id = _count_scan(target, follower_id, is_follow=True)
+            source, referrer_id, store_id = target.source, target.referrer_id, target.store_id
+            manager_id = target.manager_id if target.manager_id != follower_id else None
+            reason = {
+                Follower.Source.PERSONAL_QR: "扫描个人推广码关注",
+                Follower.Source.STORE_QR: "扫描门店码关注",
+                Follower.Source.CAMPAIGN_QR: "扫描活动码关注",
+                Follower.Source.UNKNOWN_QR: f"扫描无法识别的二维码关注（{(scene or '')[:60]}）",
+            }[source]
+            if source == Follower.Source.UNKNOWN_QR:
+                qr_id = None
+    Follower.objects.filter(pk=follower_id).update(
+        source=source,
+        source_qr_id=qr_id,
+        referrer_id=referrer_id,
+        channel_manager_id=manager_id,
+        store_id=store_id,
+        attributed_at=at,
+    )
+    AttributionChange.objects.create(
+        follower_id=follower_id,
+        kind=AttributionChange.Kind.ATTRIBUTED,
+        referrer_id=referrer_id,
+        new_manager_id=manager_id,
+        actor_label=SYSTEM_LABEL,
+        reason=reason[:200],
+    )
+    return SubscribeOutcome(follower_id, created, True, source, referrer_id, manager_id)
+
+
+@transaction.atomic(savepoint=False)
+def record_scan(*, openid: str, scene: str | None, at: dt.datetime) -> int:
+    """A follower scanned a code while already following (`SCAN`): count it, change nothing else.
+
+    A SCAN from an OpenID we have never seen is someone who followed before the platform
+    existed: he is recorded like an imported follower (no referrer). Returns the follower id.
+    """
+    follower_id = Follower.objects.filter(openid=openid).values_list("id", flat=True).first()
+    if follower_id is None:
+        follower_id = import_follower(openid=openid, subscribed_at=at, reason="扫码时发现的既有关注用户").pk
+    target = _resolve_scene(scene)
+    if target is not None:
+        _count_scan(target, follower_id, is_follow=False)
+    return follower_id
+
+
+@transaction.atomic(savepoint=False)
+def record_unsubscribe(*, openid: str, at: dt.datetime) -> bool:
+    """The user unfollowed. Attribution stays (a refollow will not rebind). False if unknown."""
+    return bool(
+        Follower.objects.filter(openid=openid).update(
+            is_subscribed=False, unsubscribed_at=at, updated_at=timezone.now()
+        )
+    )
+
+
+@transaction.atomic
+def import_follower(
+    *,
+    openid: str,
+    subscribed_at: dt.datetime | None = None,
+    unionid: str = "",
+    nickname: str = "",
+    is_subscribed: bool = True,
+    reason: str = "从微信粉丝列表导入",
+) -> Follower:
+    """Record a follower who followed before the platform (follower sync): never a referrer.
+
+    Idempotent: an existing follower only gets his subscription state / unionid refreshed;
+    his attribution (if any) is left as it is.
+    """
+    now = timezone.now()
+    follower, created = Follower.objects.select_for_update().get_or_create(
+        openid=openid,
+        defaults={
+            "unionid": unionid,
+            "nickname": nickname,
+            "is_subscribed": is_subscribed,
+            "first_subscribed_at": subscribed_at,
+            "subscribed_at": subscribed_at,
+            "source": Follower.Source.IMPORT,
+            "attributed_at": subscribed_at or now,
+        },
+    )
+    if created:
+        AttributionChange.objects.create(
+            follower=follower, kind=AttributionChange.Kind.ATTRIBUTED, actor_label="粉丝同步", reason=reason[:200]
+        )
+        return follower
+    changed = []
+    if follower.is_subscribed != is_subscribed:
+        follower.is_subscribed = is_subscribed
+        changed.append("is_subscribed")
+    if unionid and follower.unionid != unionid:
+        follower.unionid = unionid
+        changed.append("unionid")
+    if nickname and not follower.nickname:
+        follower.nickname = nickname
+        changed.append("nickname")
+    if subscribed_at and follower.subscribed_at is None:
+        follower.subscribed_at = subscribed_at
+        changed.append("subscribed_at")
+    if follower.attributed_at is None:
+        # Seen before (e.g. via an H5 link) but never subscribed through us: fix it as imported.
+        follower.source, follower.attributed_at = Follower.Source.IMPORT, subscribed_at or now
+        changed += ["source", "attributed_at"]
+        AttributionChange.objects.create(
+            follower=follower, kind=AttributionChange.Kind.ATTRIBUTED, actor_label="粉丝同步", reason=reason[:200]
+        )
+    if changed:
+        follower.save(update_fields=[*changed, "updated_at"])
+    return follower
+
+
+# --- staff actions ----------------------------------------------------------------------------
+
+
+def _lock(follower: Follower | int) -> Follower:
+    pk = follower if isinstance(follower, int) else follower.pk
+    return Follower.objects.select_for_update().get(pk=pk)
+
+
+@transaction.atomic
+def set_channel_manager(*, follower: Follower, actor=None, actor_label: str = "", reason: str = "") -> bool:
+    """Make `follower` a channel manager. Forward-looking: nobody's existing manager changes.
+
+    Returns False (and records nothing) when he already is one.
+    """
+    locked = _lock(follower)
+    if locked.is_channel_manager:
+        return False
+    locked.is_channel_manager = True
+    locked.save(update_fields=["is_channel_manager", "updated_at"])
+    AttributionChange.objects.create(
+        follower=locked,
+        kind=AttributionChange.Kind.MANAGER_SET,
+        actor=actor,
+        actor_label=actor_label[:64],
+        reason=reason[:200],
+    )
+    follower.is_channel_manager = True
+    return True
+
+
+@transaction.atomic
+def unset_channel_manager(*, follower: Follower, actor=None, actor_label: str = "", reason: str = "") -> bool:
+    """Take the manager role away. His customers keep him as their (inactive) manager until
+    staff reassign or transfer them; meanwhile their notifications go to the fallback
+    recipients (SPEC §4.1). Returns False when he was not a manager.
+    """
+    locked = _lock(follower)
+    if not locked.is_channel_manager:
+        return False
+    locked.is_channel_manager = False
+    locked.save(update_fields=["is_channel_manager", "updated_at"])
+    AttributionChange.objects.create(
+        follower=locked,
+        kind=AttributionChange.Kind.MANAGER_UNSET,
+        actor=actor,
+        actor_label=actor_label[:64],
+        reason=reason[:200],
+    )
+    follower.is_channel_manager = False
+    return True
+
+
+def _check_new_manager(follower_id: int, new_manager: Follower | None) -> None:
+    if new_manager is None:
+        return
+    if not new_manager.is_channel_manager:
+        raise AttributionError(f"{new_manager.display_name} 不是渠道经理")
+    if new_manager.pk == follower_id:
+        raise AttributionError("不能把粉丝设为他自己的渠道经理")
+
+
+@transaction.atomic
+def reassign_manager(*, follower: Follower, new_manager: Follower | None, actor, reason: str) -> bool:
+    """Give one follower another channel manager (or none). Returns False if nothing changed.
+
+    Raises AttributionError when the reason is empty, the new manager is not a manager, or
+    is the follower himself.
+    """
+    if not reason.strip():
+        raise AttributionError("请填写调整原因")
+    locked = _lock(follower)
+    if new_manager is not None:
+        new_manager = _lock(new_manager)
+    _check_new_manager(locked.pk, new_manager)
+    new_id = new_manager.pk if new_manager else None
+    if locked.channel_manager_id == new_id:
+        return False
+    old_id = locked.channel_manager_id
+    locked.channel_manager_id = new_id
+    locked.save(update_fields=["channel_manager", "updated_at"])
+    AttributionChange.objects.create(
+        follower=locked,
+        kind=AttributionChange.Kind.REASSIGNED,
+        old_manager_id=old_id,
+        new_manager_id=new_id,
+        actor=actor,
+        reason=reason.strip()[:200],
+    )
+    follower.channel_manager_id = new_id
+    return True
+
+
+@transaction.atomic
+def transfer_customers(*, from_manager: Follower, to_manager: Follower, actor, reason: str) -> int:
+    """Move every customer of `from_manager` to `to_manager` (staff turnover); return how many.
+
+    One AttributionChange per moved customer. `to_manager` himself, if he was a customer of
+    `from_manager`, keeps his old manager (nobody manages himself). Raises AttributionError
+    when the reason is empty, both are the same person, or `to_manager` is not a manager.
+    """
+    if not reason.strip():
+        raise AttributionError("请填写移交原因")
+    if from_manager.pk == to_manager.pk:
+        raise AttributionError("移出与接收的渠道经理不能是同一人")
+    to_manager = _lock(to_manager)
+    if not to_manager.is_channel_manager:
+        raise AttributionError(f"{to_manager.display_name} 不是渠道经理")
+    ids = list(
+        Follower.objects.select_for_update()
+        .filter(channel_manager_id=from_manager.pk)
+        .exclude(pk=to_manager.pk)
+        .values_list("id", flat=True)
+    )
+    if not ids:
+        return 0
+    Follower.objects.filter(pk__in=ids).update(channel_manager_id=to_manager.pk, updated_at=timezone.now())
+    AttributionChange.objects.bulk_create(
+        [
+            AttributionChange(
+                follower_id=pk,
+                kind=AttributionChange.Kind.TRANSFERRED,
+                old_manager_id=from_manager.pk,
+                new_manager_id=to_manager.pk,
+                actor=actor,
+                reason=reason.strip()[:200],
+            )
+            for pk in ids
+        ],
+        batch_size=1000,
+    )
+    return len(ids)
+
+
+# --- org units and codes (back office / demo) -------------------------------------------------
+
+
+@transaction.atomic
+def ensure_org_unit(*, kind: str, code: str, name: str, parent: OrgUnit | None = None) -> OrgUnit:
+    """Idempotent: the org unit with this code, created if missing."""
+    unit, _ = OrgUnit.objects.get_or_create(code=code, defaults={"kind": kind, "name": name, "parent": parent})
+    return unit
+
+
+@transaction.atomic
+def ensure_qr_code(
+    *, kind: str, code: str, name: str, org_unit: OrgUnit | None = None, channel_manager: Follower | None = None
+) -> QRCode:
+    """Idempotent: a store or campaign code (personal codes come from `personal_qr`)."""
+    if kind == QRCode.Kind.PERSONAL:
+        raise AttributionError("个人推广码随粉丝自动生成")
+    qr, _ = QRCode.objects.get_or_create(
+        kind=kind, code=code, defaults={"name": name, "org_unit": org_unit, "channel_manager": channel_manager}
+    )
+    return qr
