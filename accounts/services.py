@@ -549,3 +549,28 @@ def ensure_qr_code(
         kind=kind, code=code, defaults={"name": name, "org_unit": org_unit, "channel_manager": channel_manager}
     )
     return qr
+
+
+@transaction.atomic
+def update_profile(
+    *, follower: Follower, nickname: str | None = None, real_name: str | None = None, phone: str | None = None
+) -> Follower:
+    """Profile fields a follower fills in (H5 forms) or staff correct; never attribution."""
+    changed = []
+    for name, value in (("nickname", nickname), ("real_name", real_name), ("phone", phone)):
+        if value is not None and getattr(follower, name) != value:
+            setattr(follower, name, value)
+            changed.append(name)
+    if changed:
+        follower.save(update_fields=[*changed, "updated_at"])
+    return follower
+
+
+@transaction.atomic
+def assign_org_unit(*, follower: Follower, org_unit: OrgUnit | None) -> bool:
+    """Put a manager or store staff member into a grid/store (staff scoping, rankings)."""
+    if follower.org_unit_id == (org_unit.pk if org_unit else None):
+        return False
+    follower.org_unit = org_unit
+    follower.save(update_fields=["org_unit", "updated_at"])
+    return True
