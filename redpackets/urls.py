@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "redpackets"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("grants/<int:pk>/claim/", views.claim, name="claim"),
+]
