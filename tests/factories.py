@@ -27,8 +27,9 @@ class FollowerFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"staff{n}")
     is_staff = True
-    password = factory.PostGenerationMethodCall("set_password", "pass12345")
+    # Hashed before the INSERT: a post-generation set_password without a save would leave the
+    # stored hash empty and every force_login session would be rejected.
+    password = factory.django.Password("pass12345")
