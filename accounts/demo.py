@@ -73,6 +73,6 @@ def seed(stdout) -> None:
                 channel_manager=wang,
             )
             services.ensure_qr_code(kind=QRCode.Kind.CAMPAIGN, code="SPRING", name="春季活动海报")
-    for follower in Follower.objects.filter(openid__startswith="oDEMO_"):
+    for follower in Follower.objects.filter(openid__in=[row[0] for row in FOLLOWERS]):
         services.personal_qr(follower)
     stdout.write(f"演示粉丝：新增 {created} 人（王经理、刘经理为渠道经理；OpenID 以 oDEMO_ 开头）")

@@ -16,6 +16,8 @@ Handlers
 * the handler runs inside the delivery's transaction, after the `InboundMessage` row was
   inserted, and only for the first copy of a delivery (retries are answered without
   running it). It must not call WeChat: use `wechat.notify.*_on_commit` for that;
+* an exception rolls the whole delivery back (the InboundMessage row too) and answers 500,
+  so WeChat's retry processes it afresh;
 * returning a string sends it back as a passive text reply (encrypted in safe mode);
   returning a wechatpy reply object (e.g. `ArticlesReply(message=msg, …)`) sends that;
   returning None answers `success` (no reply).

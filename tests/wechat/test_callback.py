@@ -238,3 +238,19 @@ def test_it_answers_400_to_a_plaintext_body_in_safe_mode(settings):
     response = post_callback(client, fixture("subscribe", openid="oPLAIN"), aes_key="")
     assert response.status_code == 400
     assert not Follower.objects.exists()
+
+
+def test_it_rolls_back_a_failed_delivery_so_the_retry_is_processed(mode, monkeypatch):
+    def broken(msg):
+        raise RuntimeError("database hiccup")
+
+    client = Client(raise_request_exception=False)
+    xml = fixture("text", openid="oRETRYME", msg_id=77)
+    monkeypatch.setitem(callback.HANDLERS, "text", broken)
+    assert post_callback(client, xml).status_code == 500
+    assert not InboundMessage.objects.exists()
+
+    monkeypatch.setitem(callback.HANDLERS, "text", lambda msg: "好的")
+    response = post_callback(client, xml)
+    assert decode_reply(response)["Content"] == "好的"
+    assert InboundMessage.objects.get().dedupe_key == "m:77"
