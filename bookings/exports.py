@@ -1,15 +1,7 @@
 """The bookings export (SPEC §3): same columns in the back office and `manage.py export bookings`."""
 
-from backoffice.exports import Column, ExportSpec, local_time, register
+from backoffice.exports import Column, ExportSpec, choices, local_time, register
 from bookings.models import Booking
-
-
-def _status(value: str) -> str:
-    try:
-        return Booking.Status(value).label
-    except ValueError:
-        return value or ""
-
 
 BOOKINGS_EXPORT = register(
     ExportSpec(
@@ -21,7 +13,7 @@ BOOKINGS_EXPORT = register(
             Column("姓名", "name"),
             Column("手机号", "phone"),
             Column("套餐", "package__name"),
-            Column("状态", "status", _status),
+            Column("状态", "status", choices(Booking.Status)),
             Column("渠道经理OpenID", "channel_manager__openid"),
             Column("提交时间", "submitted_at", local_time),
             Column("受理时间", "accepted_at", local_time),
