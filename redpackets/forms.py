@@ -28,7 +28,12 @@ def parse_yuan_to_fen(text: str) -> int:
 
 
 class ClaimForm(forms.Form):
-    amount = forms.CharField(label="领取金额（元）", max_length=20, strip=True)
+    amount = forms.CharField(
+        label="领取金额（元）",
+        max_length=20,
+        strip=True,
+        error_messages={"required": "请输入领取金额", "max_length": "请输入正确的金额，例如 10 或 9.50"},
+    )
 
     def __init__(self, *args, remaining_fen: int, **kwargs):
         super().__init__(*args, **kwargs)

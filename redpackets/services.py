@@ -238,7 +238,9 @@ def void_grants_for_booking(*, booking: Booking, actor, reason: str) -> list[Gra
     Grants already claimed from are left as they are. Raises VoidError for an empty reason or a
     booking that is not rejected or cancelled.
     """
-    reason = _check_voidable(booking=booking, reason=reason)
+    # The caller's instance may predate the rejection: decide on the stored status.
+    current = Booking.objects.only("status", "number").get(pk=booking.pk)
+    reason = _check_voidable(booking=current, reason=reason)
     voided = []
     for grant in Grant.objects.filter(booking=booking, status=Grant.Status.ACTIVE, claimed_fen=0):
         if _void_one(grant=grant, actor=actor, reason=reason):
