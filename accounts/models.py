@@ -215,3 +215,6 @@ class AttributionChange(models.Model):
         verbose_name = "归属变更记录"
         verbose_name_plural = "归属变更记录"
         ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
