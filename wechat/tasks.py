@@ -1,0 +1,31 @@
+"""Celery tasks that talk to WeChat. Enqueued on commit by `wechat.notify`; safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from wechat import delivery
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 6
+
+
+def backoff_seconds(retries: int) -> int:
+    """10 s, 20 s, 40 s … capped at 10 minutes: WeChat's busy spells and per-minute limits pass."""
+    return min(10 * 2**retries, 600)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_RETRIES, ignore_result=True)
+def deliver_outbound(self, message_id: int) -> str:
+    """Send one OutboundMessage; retried with back-off on a retryable GatewayError only."""
+    wait = delivery.wait_for_send_slot()
+    if wait:
+        # The shared rate is used up for longer than we want to block a worker: come back later.
+        raise self.retry(countdown=wait, max_retries=None)
+    outcome = delivery.deliver(message_id=message_id, final_attempt=self.request.retries >= self.max_retries)
+    if outcome.retry:
+        raise self.retry(countdown=backoff_seconds(self.request.retries), exc=outcome.error)
+    return outcome.status
