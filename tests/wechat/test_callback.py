@@ -36,7 +36,7 @@ def test_it_refuses_a_get_with_a_bad_signature(client):
 def test_it_records_a_search_follow(client, mode):
     response = post_callback(client, fixture("subscribe", openid="oSEARCH1"))
     assert response.status_code == 200
-    assert response.content == b"success"
+    assert response.content == b"success" or decode_reply(response)["ToUserName"] == "oSEARCH1"  # welcome text
     follower = Follower.objects.get(openid="oSEARCH1")
     assert follower.is_subscribed
     assert follower.source == Follower.Source.SEARCH
@@ -92,7 +92,8 @@ def test_it_records_an_unsubscribe(client, mode, customer):
 def test_it_stores_other_messages_and_answers_success(client, mode, name, msg_type, event):
     response = post_callback(client, fixture(name, openid="oOTHER1"))
     assert response.status_code == 200
-    assert response.content == b"success"
+    # "success", or a well-formed passive reply where the account has one configured.
+    assert response.content == b"success" or decode_reply(response)["ToUserName"] == "oOTHER1"
     row = InboundMessage.objects.get()
     assert (row.openid, row.msg_type, row.event) == ("oOTHER1", msg_type, event)
     assert not Follower.objects.exists()
