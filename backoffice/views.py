@@ -1,7 +1,8 @@
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 
 
 @never_cache
@@ -22,3 +23,9 @@ def healthz(request):
         checks["cache"] = f"error: {exc.__class__.__name__}"
     healthy = all(v == "ok" for v in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+@csrf_exempt
+def bench_noop(request):
+    """The benchmarks' reference: the cheapest view the stack can serve (mounted only for `make bench`)."""
+    return HttpResponse("success", content_type="text/plain")

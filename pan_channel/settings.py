@@ -169,6 +169,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG or envbool("WHITENOISE_USE_FINDERS", "1")
 
 LOGIN_URL = "/admin/login/"
+# `make bench` only: exposes /bench/noop, the reference the benchmarks measure against.
+BENCH_ENDPOINTS = envbool("BENCH_ENDPOINTS", "0")
 
 # --- WeChat -----------------------------------------------------------------------------
 WECHAT_SANDBOX = envbool("WECHAT_SANDBOX", "1")

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from backoffice.views import healthz
+from backoffice.views import bench_noop, healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,3 +16,6 @@ urlpatterns = [
 
 if settings.WECHAT_SANDBOX:
     urlpatterns.append(path("sandbox/", include("wechat.sandbox.urls")))
+
+if settings.BENCH_ENDPOINTS:
+    urlpatterns.append(path("bench/noop", bench_noop))

@@ -1,0 +1,77 @@
+"""`python -m bench [callback exports pages fanout] [--quick]` — see docs/PERFORMANCE.md."""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+from bench.env import OUT, ROOT, fresh_database, server_env
+
+ALL = ["callback", "pages", "exports", "fanout"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("benches", nargs="*", default=ALL, choices=ALL)
+    parser.add_argument("--quick", action="store_true", help="short runs and small data (a smoke test)")
+    args = parser.parse_args()
+
+    os.environ.update(server_env())
+    sys.path.insert(0, str(ROOT))
+    fresh_database()
+    import django
+
+    django.setup()
+
+    results = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": args.quick}
+    from bench.server import gunicorn
+
+    if "callback" in args.benches:
+        from bench import callback
+
+        print("Callback burst (gunicorn 4 sync workers, wrk 2 threads):", flush=True)
+        conns = [16, 64] if args.quick else [8, 16, 32, 64, 128]
+        with gunicorn() as base:
+            results["callback"] = callback.run(base, connections=conns, seconds=3 if args.quick else 15)
+    if "pages" in args.benches:
+        from bench import pages
+
+        print("H5 pages under load:", flush=True)
+        results["pages"] = pages.run(quick=args.quick)
+    if "exports" in args.benches:
+        from bench import exports
+
+        print("Exports:", flush=True)
+        results["exports"] = exports.run(rows=20_000 if args.quick else 1_000_000)
+    if "fanout" in args.benches:
+        from bench import fanout
+
+        print("Outbound fan-out:", flush=True)
+        results["fanout"] = fanout.run(quick=args.quick)
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    if "callback" in results:
+        from bench.plot import plot_callback
+
+        plot_callback(results["callback"], ROOT / "docs" / "callback-throughput.png")
+    print(f"Results: {OUT / 'results.json'}")
+    return 0
+
+
+def machine() -> dict:
+    import subprocess
+
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = subprocess.run(["free", "-g"], capture_output=True, text=True).stdout.split("\n")[1].split()[1]
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem, "python": platform.python_version()}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
