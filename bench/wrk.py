@@ -31,7 +31,8 @@ def _ms(text: str) -> float:
 def run(url: str, *, connections: int, seconds: int, script: str | None = None, threads: int = 2) -> WrkResult:
     if not shutil.which("wrk"):
         raise RuntimeError("wrk is not installed (apt-get install wrk); `make bench` installs it")
-    cmd = ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    cmd = ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    cmd += ["--timeout", "10s"]
     if script:
         cmd += ["-s", script]
     out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
