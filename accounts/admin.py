@@ -94,13 +94,14 @@ class AttributionChangeInline(admin.TabularInline):
 
 
 class ManagerFilter(admin.SimpleListFilter):
+    """Current managers (partial index follower_is_manager_idx); any owner works via ?manager=<id>,
+    which the follower page links to, so a former manager's customers stay reachable."""
+
     title = "渠道经理"
     parameter_name = "manager"
 
     def lookups(self, request, model_admin):
-        managers = Follower.objects.filter(
-            pk__in=Follower.objects.filter(channel_manager__isnull=False).values("channel_manager_id")
-        ).order_by("nickname", "id")[:200]
+        managers = selectors.channel_managers().only("id", "nickname", "real_name", "openid")[:200]
         return [("none", "（无渠道经理）"), *((str(m.pk), m.display_name) for m in managers)]
 
     def queryset(self, request, queryset):
@@ -109,6 +110,23 @@ class ManagerFilter(admin.SimpleListFilter):
             return queryset.filter(channel_manager__isnull=True)
         if value and value.isdigit():
             return queryset.filter(channel_manager_id=int(value))
+        return queryset
+
+
+class StoreFilter(admin.SimpleListFilter):
+    title = "归属门店"
+    parameter_name = "store"
+
+    def lookups(self, request, model_admin):
+        stores = OrgUnit.objects.filter(kind=OrgUnit.Kind.STORE).order_by("code")[:200]
+        return [("none", "（无）"), *((str(u.pk), u.name) for u in stores)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(store__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(store_id=int(value))
         return queryset
 
 
@@ -138,18 +156,20 @@ class FollowerAdmin(admin.ModelAdmin):
         "subscribed_at",
     )
     list_display_links = ("openid", "nickname")
+    # Neither the store filter nor a date hierarchy may scan the follower table on every page view:
+    # stores come from the (small) org unit table, dates are fixed ranges.
     list_filter = (
         "is_subscribed",
         "is_channel_manager",
         "source",
-        ("store", admin.RelatedOnlyFieldListFilter),
+        StoreFilter,
         ManagerFilter,
+        "subscribed_at",
     )
     search_fields = ("openid", "nickname", "phone", "promo_code", "real_name")
     list_select_related = ("referrer", "channel_manager", "store")
     list_per_page = 50
     show_full_result_count = False  # COUNT(*) over a million followers on every page view is wasted work
-    date_hierarchy = "subscribed_at"
     actions = ("make_managers", "unmake_managers", "export_csv", "export_xlsx")
     inlines = (AttributionChangeInline,)
     change_form_template = "admin/accounts/follower/change_form.html"

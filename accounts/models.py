@@ -107,6 +107,10 @@ class Follower(models.Model):
         indexes = [
             models.Index(fields=["channel_manager", "-id"], name="follower_manager_idx"),
             models.Index(fields=["referrer", "-id"], name="follower_referrer_idx"),
+            # Managers are a handful among many followers: pickers and filters list them cheaply.
+            models.Index(
+                fields=["nickname", "id"], condition=Q(is_channel_manager=True), name="follower_is_manager_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(referrer=models.F("id")), name="follower_not_own_referrer"),

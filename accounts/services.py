@@ -11,8 +11,10 @@ The rules, in one place:
   store code), `c:<code>` (a campaign code). Anything else is an unknown code: the follower
   is treated like a search follow, with source `unknown_qr`.
 * Personal code: referrer = the code's owner; manager = the owner if he is a manager, else
-  the owner's manager, else none. Store / campaign code: no referrer; store = the code's org
-  unit; manager = the code's channel manager if that person is (still) a manager.
+  the owner's manager, else none. (An owner's manager whose role was taken away is still
+  "his manager" until staff transfer the customers, so the newcomer moves with them then.)
+* Store / campaign code: no referrer; store = the code's org unit; manager = the code's
+  channel manager if that person is (still) a manager.
 * Scanning one's own code binds nothing, and a referral chain never forms a cycle.
 * Making someone a manager is forward-looking: existing attributions stay as they are.
 

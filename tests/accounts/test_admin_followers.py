@@ -214,3 +214,11 @@ def test_it_refuses_the_back_office_to_anonymous_users(client, manager):
 def test_it_shows_the_other_lists(staff_client, manager, name):
     services.ensure_qr_code(kind=QRCode.Kind.CAMPAIGN, code="C1", name="活动", channel_manager=manager)
     assert staff_client.get(reverse(name)).status_code == 200
+
+
+def test_it_filters_by_store(staff_client, customer, outsider):
+    store = OrgUnit.objects.create(kind="store", code="S7", name="七号店")
+    Follower.objects.filter(pk=customer.pk).update(store=store)
+    response = staff_client.get(CHANGELIST, {"store": str(store.pk)})
+    assert [f.pk for f in response.context["cl"].result_list] == [customer.pk]
+    assert "七号店" in response.content.decode()
