@@ -31,3 +31,17 @@ def outsider(db):
 @pytest.fixture
 def superuser(db):
     return UserFactory(username="boss", is_superuser=True)
+
+
+@pytest.fixture
+def wechat_sandbox(live_server, settings):
+    """Point the WeChat gateway and the emulator's callbacks at the sandbox on the live server.
+
+    The gateway reads WECHAT_SANDBOX_BASE_URL at call time, so the real wechatpy client reaches
+    the imitation (in this test's database) over real HTTP.
+    """
+    settings.WECHAT_SANDBOX = True
+    settings.WECHAT_SANDBOX_BASE_URL = live_server.url
+    settings.SITE_URL = live_server.url
+    settings.WECHAT_HTTP_TIMEOUT = 5
+    return live_server
