@@ -63,9 +63,9 @@ def prepare_referrers() -> list[str]:
     for i in range(40):
         services.record_subscribe(openid=f"oBCUS{i:04d}", scene=f"u:{codes[i % 20]}", at=now)
         services.record_subscribe(openid=f"oBSOLO{i:04d}", scene=None, at=now)
-    codes += list(
-        Follower.objects.filter(openid__startswith="oBCUS").values_list("promo_code", flat=True)
-    ) + list(Follower.objects.filter(openid__startswith="oBSOLO").values_list("promo_code", flat=True))
+    codes += list(Follower.objects.filter(openid__startswith="oBCUS").values_list("promo_code", flat=True)) + list(
+        Follower.objects.filter(openid__startswith="oBSOLO").values_list("promo_code", flat=True)
+    )
     # Personal QR rows exist for every referrer before the burst (as they would for real posters).
     for follower in Follower.objects.filter(openid__regex=r"^oB(MGR|CUS|SOLO)"):
         services.personal_qr(follower)
