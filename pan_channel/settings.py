@@ -137,6 +137,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Periodic work for `celery beat`.
+CELERY_BEAT_SCHEDULE = {
+    # Payouts still owed (a pending answer, a lost task): re-query / resend with the same bill number.
+    "redpackets-recheck-payouts": {"task": "redpackets.tasks.recheck_payouts", "schedule": 300.0},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -194,6 +199,10 @@ WECHATPAY_MCH_ID = os.environ.get("WECHATPAY_MCH_ID", "")
 WECHATPAY_API_KEY = os.environ.get("WECHATPAY_API_KEY", "")
 WECHATPAY_CERT_PATH = os.environ.get("WECHATPAY_CERT_PATH", "")
 WECHATPAY_KEY_PATH = os.environ.get("WECHATPAY_KEY_PATH", "")
+# Seconds to wait for WeChat Pay; an unanswered payout stays pending and is re-queried.
+WECHATPAY_TIMEOUT = envint("WECHATPAY_TIMEOUT", 10)
+# Our server's IP as WeChat Pay wants it (client_ip); given so wechatpy does not look it up.
+WECHATPAY_CLIENT_IP = os.environ.get("WECHATPAY_CLIENT_IP", "127.0.0.1")
 
 # --- Uploads ----------------------------------------------------------------------------
 BOOKING_PHOTO_MAX_BYTES = envint("BOOKING_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
