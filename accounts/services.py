@@ -90,35 +90,43 @@ def _resolve_scene(scene: str | None) -> _Target | None:
     if parsed is None:
         return UNKNOWN
     kind, code = parsed
-    if kind == QRCode.Kind.PERSONAL:
-        owner = (
-            Follower.objects.filter(promo_code=code)
-            .values("id", "openid", "nickname", "is_channel_manager", "channel_manager_id")
-            .first()
+    # Plain SQL (PostgreSQL and SQLite alike): this runs on every QR follow, and the ORM's
+    # query building costs more than the indexed lookup itself.
+    with connection.cursor() as cursor:
+        if kind == QRCode.Kind.PERSONAL:
+            cursor.execute(
+                "SELECT id, openid, nickname, is_channel_manager, channel_manager_id"
+                " FROM accounts_follower WHERE promo_code = %s",
+                [code],
+            )
+            owner = cursor.fetchone()
+            if owner is None:
+                return UNKNOWN
+            owner_id, owner_openid, owner_nickname, owner_is_manager, owner_manager_id = owner
+            # The personal QR row is created on first use, by the counting upsert in _count_scan.
+            return _Target(
+                qr_id=None,
+                source=Follower.Source.PERSONAL_QR,
+                referrer_id=owner_id,
+                manager_id=owner_id if owner_is_manager else owner_manager_id,
+                owner_id=owner_id,
+                owner_code=code,
+                owner_name=owner_nickname or owner_openid,
+            )
+        cursor.execute(
+            "SELECT q.id, q.org_unit_id, q.channel_manager_id, f.is_channel_manager"
+            " FROM accounts_qrcode q LEFT JOIN accounts_follower f ON f.id = q.channel_manager_id"
+            " WHERE q.kind = %s AND q.code = %s AND q.is_active",
+            [kind, code],
         )
-        if owner is None:
-            return UNKNOWN
-        manager_id = owner["id"] if owner["is_channel_manager"] else owner["channel_manager_id"]
-        # The personal QR row is created on first use; the counting upsert happens in _count_scan.
-        return _Target(
-            qr_id=None,
-            source=Follower.Source.PERSONAL_QR,
-            referrer_id=owner["id"],
-            manager_id=manager_id,
-            owner_id=owner["id"],
-            owner_code=code,
-            owner_name=owner["nickname"] or owner["openid"],
-        )
-    qr = (
-        QRCode.objects.filter(kind=kind, code=code, is_active=True)
-        .values("id", "org_unit_id", "channel_manager_id", "channel_manager__is_channel_manager")
-        .first()
-    )
+        qr = cursor.fetchone()
     if qr is None:
         return UNKNOWN
-    manager_id = qr["channel_manager_id"] if qr["channel_manager__is_channel_manager"] else None
+    qr_id, org_unit_id, qr_manager_id, qr_manager_is_manager = qr
     source = Follower.Source.STORE_QR if kind == QRCode.Kind.STORE else Follower.Source.CAMPAIGN_QR
-    return _Target(qr_id=qr["id"], source=source, manager_id=manager_id, store_id=qr["org_unit_id"])
+    return _Target(
+        qr_id=qr_id, source=source, manager_id=qr_manager_id if qr_manager_is_manager else None, store_id=org_unit_id
+    )
 
 
 def personal_qr(follower: Follower) -> QRCode:
@@ -131,53 +139,109 @@ def personal_qr(follower: Follower) -> QRCode:
     return qr
 
 
-def _personal_qr_id(target: _Target, *, scans: int, follows: int) -> int:
-    """Make sure the owner's personal QR row exists and add to its counters, in one statement."""
-    name = f"{target.owner_name}的推广码"[:100]
+def _count_scan(target: _Target, follower_id: int, *, is_follow: bool) -> int | None:
+    """Add one scan (and maybe one follow) to the code's statistics and a QRScan row; return the QR id.
+
+    A personal code's row is created here on its first scan. On PostgreSQL the counter
+    update and the scan row are one statement (a data-modifying CTE).
+    """
+    follows = 1 if is_follow else 0
+    now = timezone.now()
+    if target.owner_id is None and target.qr_id is None:
+        return None
+    if connection.vendor == "postgresql":
+        if target.owner_id is not None:
+            counted = """
+                INSERT INTO accounts_qrcode
+                    (kind, code, name, follower_id, scan_count, follow_count, ticket, url, is_active, created_at)
+                VALUES (%s, %s, %s, %s, 1, %s, '', '', true, %s)
+                ON CONFLICT (kind, code) DO UPDATE
+                    SET scan_count = accounts_qrcode.scan_count + 1,
+                        follow_count = accounts_qrcode.follow_count + EXCLUDED.follow_count
+                RETURNING id"""
+            params = [QRCode.Kind.PERSONAL, target.owner_code, f"{target.owner_name}的推广码"[:100]]
+            params += [target.owner_id, follows, now]
+        else:
+            counted = """
+                UPDATE accounts_qrcode SET scan_count = scan_count + 1, follow_count = follow_count + %s
+                WHERE id = %s RETURNING id"""
+            params = [follows, target.qr_id]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH q AS ({counted}) "  # noqa: S608 - constant SQL, values are parameters
+                "INSERT INTO accounts_qrscan (qr_code_id, follower_id, is_follow, created_at) "
+                "SELECT id, %s, %s, %s FROM q RETURNING qr_code_id",
+                [*params, follower_id, is_follow, now],
+            )
+            return cursor.fetchone()[0]
+    if target.owner_id is not None:
+        qr, created = QRCode.objects.get_or_create(
+            kind=QRCode.Kind.PERSONAL,
+            code=target.owner_code,
+            defaults={
+                "follower_id": target.owner_id,
+                "name": f"{target.owner_name}的推广码"[:100],
+                "scan_count": 1,
+                "follow_count": follows,
+            },
+        )
+        qr_id = qr.pk
+    else:
+        qr_id, created = target.qr_id, False
+    if not created:
+        QRCode.objects.filter(pk=qr_id).update(scan_count=F("scan_count") + 1, follow_count=F("follow_count") + follows)
+    QRScan.objects.create(qr_code_id=qr_id, follower_id=follower_id, is_follow=is_follow)
+    return qr_id
+
+
+def _write_attribution(
+    follower_id: int,
+    *,
+    at: dt.datetime,
+    source: str,
+    qr_id: int | None,
+    referrer_id: int | None,
+    manager_id: int | None,
+    store_id: int | None,
+    reason: str,
+) -> None:
+    """Fix the attribution and write its AttributionChange row (one statement on PostgreSQL)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 """
-                INSERT INTO accounts_qrcode
-                    (kind, code, name, follower_id, scan_count, follow_count, ticket, url, is_active, created_at)
-                VALUES (%s, %s, %s, %s, %s, %s, '', '', true, %s)
-                ON CONFLICT (kind, code) DO UPDATE
-                    SET scan_count = accounts_qrcode.scan_count + EXCLUDED.scan_count,
-                        follow_count = accounts_qrcode.follow_count + EXCLUDED.follow_count
-                RETURNING id
+                WITH f AS (
+                    UPDATE accounts_follower
+                    SET source = %s, source_qr_id = %s, referrer_id = %s, channel_manager_id = %s,
+                        store_id = %s, attributed_at = %s
+                    WHERE id = %s
+                    RETURNING id
+                )
+                INSERT INTO accounts_attributionchange
+                    (follower_id, kind, referrer_id, new_manager_id, actor_label, reason, created_at)
+                SELECT id, %s, %s, %s, %s, %s, %s FROM f
                 """,
-                [QRCode.Kind.PERSONAL, target.owner_code, name, target.owner_id, scans, follows, timezone.now()],
+                [source, qr_id, referrer_id, manager_id, store_id, at, follower_id]
+                + [AttributionChange.Kind.ATTRIBUTED, referrer_id, manager_id, SYSTEM_LABEL, reason[:200]]
+                + [timezone.now()],
             )
-            return cursor.fetchone()[0]
-    qr, created = QRCode.objects.get_or_create(
-        kind=QRCode.Kind.PERSONAL,
-        code=target.owner_code,
-        defaults={
-            "follower_id": target.owner_id,
-            "name": name,
-            "scan_count": scans,
-            "follow_count": follows,
-        },
+        return
+    Follower.objects.filter(pk=follower_id).update(
+        source=source,
+        source_qr_id=qr_id,
+        referrer_id=referrer_id,
+        channel_manager_id=manager_id,
+        store_id=store_id,
+        attributed_at=at,
     )
-    if not created:
-        QRCode.objects.filter(pk=qr.pk).update(
-            scan_count=F("scan_count") + scans, follow_count=F("follow_count") + follows
-        )
-    return qr.pk
-
-
-def _count_scan(target: _Target, follower_id: int, *, is_follow: bool) -> int | None:
-    """Add one scan (and maybe one follow) to the code's statistics; return the QR id."""
-    follows = 1 if is_follow else 0
-    if target.owner_id is not None:
-        qr_id = _personal_qr_id(target, scans=1, follows=follows)
-    elif target.qr_id is not None:
-        qr_id = target.qr_id
-        QRCode.objects.filter(pk=qr_id).update(scan_count=F("scan_count") + 1, follow_count=F("follow_count") + follows)
-    else:
-        return None
-    QRScan.objects.create(qr_code_id=qr_id, follower_id=follower_id, is_follow=is_follow)
-    return qr_id
+    AttributionChange.objects.create(
+        follower_id=follower_id,
+        kind=AttributionChange.Kind.ATTRIBUTED,
+        referrer_id=referrer_id,
+        new_manager_id=manager_id,
+        actor_label=SYSTEM_LABEL,
+        reason=reason[:200],
+    )
 
 
 # --- subscription ----------------------------------------------------------------------------
@@ -294,21 +358,15 @@ def record_subscribe(*, openid: str, scene: str | None, at: dt.datetime) -> Subs
             }[source]
             if source == Follower.Source.UNKNOWN_QR:
                 qr_id = None
-    Follower.objects.filter(pk=follower_id).update(
+    _write_attribution(
+        follower_id,
+        at=at,
         source=source,
-        source_qr_id=qr_id,
+        qr_id=qr_id,
         referrer_id=referrer_id,
-        channel_manager_id=manager_id,
+        manager_id=manager_id,
         store_id=store_id,
-        attributed_at=at,
-    )
-    AttributionChange.objects.create(
-        follower_id=follower_id,
-        kind=AttributionChange.Kind.ATTRIBUTED,
-        referrer_id=referrer_id,
-        new_manager_id=manager_id,
-        actor_label=SYSTEM_LABEL,
-        reason=reason[:200],
+        reason=reason,
     )
     return SubscribeOutcome(follower_id, created, True, source, referrer_id, manager_id)
 
