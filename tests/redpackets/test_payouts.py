@@ -37,8 +37,8 @@ def test_it_pays_a_claim_through_the_sandbox(sandbox_pay, customer, grant):
 def test_it_pays_once_when_the_task_runs_twice(sandbox_pay, customer, grant):
     c = claim(grant=grant, follower=customer, amount_fen=600)
 
-    assert tasks.pay_claim.apply(args=[c.pk]).get() == "skipped"
-    assert tasks.pay_claim.apply(args=[c.pk]).get() == "skipped"
+    assert tasks.pay_claim.apply(args=[c.pk]).result == "skipped"
+    assert tasks.pay_claim.apply(args=[c.pk]).result == "skipped"
 
     c.refresh_from_db()
     assert (c.status, c.attempts) == ("paid", 1)
@@ -52,7 +52,7 @@ def test_it_pays_once_when_the_same_claim_is_reset_and_sent_again(sandbox_pay, c
     c = claim(grant=grant, follower=customer, amount_fen=600)
     Claim.objects.filter(pk=c.pk).update(status="paying", lease_until=None)
 
-    assert tasks.pay_claim.apply(args=[c.pk]).get() == "paid"
+    assert tasks.pay_claim.apply(args=[c.pk]).result == "paid"
 
     assert SandboxRedPack.objects.count() == 1
     c.refresh_from_db()
@@ -67,13 +67,13 @@ def test_it_keeps_a_pending_payout_and_recovers_it(sandbox_pay, customer, grant)
     assert c.status == "paying"
     assert "SYSTEMERROR" in c.last_error
     assert SandboxRedPack.objects.get().status == "SENDING"
-    assert tasks.pay_claim.apply(args=[c.pk]).get() == "pending"
+    assert tasks.pay_claim.apply(args=[c.pk]).result == "pending"
     grant.refresh_from_db()
     assert grant.claimed_fen == 1000  # still owed: the customer cannot claim it twice
 
     set_fault("")
     Claim.objects.filter(pk=c.pk).update(updated_at=c.updated_at.replace(year=2020))
-    assert tasks.recheck_payouts.apply().get() == 1
+    assert tasks.recheck_payouts.apply().result == 1
 
     c.refresh_from_db()
     assert (c.status, c.attempts) == ("paid", 3)
@@ -109,7 +109,7 @@ def test_it_recovers_from_a_timeout_without_paying_twice(sandbox_pay, customer, 
     assert c.status == "paying"
     assert "网络错误" in c.last_error
     set_fault("")
-    assert tasks.pay_claim.apply(args=[c.pk]).get() == "paid"
+    assert tasks.pay_claim.apply(args=[c.pk]).result == "paid"
 
     packet = SandboxRedPack.objects.get()
     assert (packet.status, packet.send_calls) == ("SENT", 1)  # found by gethbinfo, not sent again
@@ -142,7 +142,7 @@ def test_it_leaves_manual_claims_to_finance(customer, grant, settings):
     paid = claim(grant=grant, follower=customer, amount_fen=400)
     failed = claim(grant=grant, follower=customer, amount_fen=600)
 
-    assert tasks.pay_claim.apply(args=[paid.pk]).get() == "skipped"
+    assert tasks.pay_claim.apply(args=[paid.pk]).result == "skipped"
     paid.refresh_from_db()
     assert paid.status == "pending"
 
@@ -161,3 +161,17 @@ def test_it_leaves_manual_claims_to_finance(customer, grant, settings):
     assert grant.claimed_fen == 400
     assert LedgerEntry.objects.get(claim=paid, kind="paid").actor == finance
     assert LedgerEntry.objects.get(claim=failed, kind="failed").note == "翼支付账户不存在"
+
+
+def test_it_shows_the_received_packet_in_the_phone_emulator(sandbox_pay, customer, grant):
+    from wechat.sandbox.models import SandboxMessage
+    from wechat.sandbox.services import create_user
+
+    user = create_user(nickname="张三", openid=customer.openid)
+
+    claim(grant=grant, follower=customer, amount_fen=1000)
+
+    message = SandboxMessage.objects.get(user=user, msgtype="hongbao")
+    assert message.direction == "to_user"
+    assert "¥10.00" in message.text
+    assert message.payload["total_amount"] == 1000

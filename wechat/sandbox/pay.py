@@ -87,14 +87,22 @@ def _parse_signed(request) -> dict | HttpResponse:
 
 
 def _record_in_emulator(packet: SandboxRedPack) -> None:
-    """Let the phone emulator show the packet as a chat entry, when the sandbox offers one."""
-    try:
-        from wechat.sandbox import services as sandbox_services
-    except ImportError:
+    """Put the packet in the user's chat in the phone emulator, as WeChat shows a red packet."""
+    from wechat.sandbox.models import SandboxMessage, SandboxUser
+    from wechat.sandbox.services import record_message
+
+    user = SandboxUser.objects.filter(openid=packet.re_openid).first()
+    if user is None:
         return
-    record = getattr(sandbox_services, "record_redpack_received", None)
-    if record is not None:
-        record(openid=packet.re_openid, amount_fen=packet.total_amount, title=packet.wishing, bill_no=packet.mch_billno)
+    yuan = f"{packet.total_amount // 100}.{packet.total_amount % 100:02d}"
+    record_message(
+        user=user,
+        direction=SandboxMessage.Direction.TO_USER,
+        kind=SandboxMessage.Kind.CUSTOM,
+        msgtype="hongbao",
+        text=f"[微信红包] {packet.send_name}：{packet.wishing or '恭喜发财，大吉大利'} ¥{yuan}",
+        payload={"mch_billno": packet.mch_billno, "total_amount": packet.total_amount, "detail_id": packet.detail_id},
+    )
 
 
 @csrf_exempt
