@@ -114,6 +114,9 @@ def _check_xml(body: bytes | str, *, required: tuple[str, ...]) -> None:
             raise BadRequest(f"<{name}> must be a single text element")
         if name in required and (not found or not (found[0].text or "").strip()):
             raise BadRequest(f"<{name}> is missing")
+    openid = root.findtext("FromUserName")
+    if openid is not None and len(openid.strip()) > 64:
+        raise BadRequest("<FromUserName> is too long for an OpenID")
     create_time = root.findtext("CreateTime")
     if create_time is not None and not (create_time.strip().isdigit() and len(create_time.strip()) <= 12):
         raise BadRequest("<CreateTime> is not a timestamp")

@@ -206,6 +206,10 @@ HOSTILE_BODIES = {
         "<xml><ToUserName>a</ToUserName><FromUserName>oA</FromUserName><CreateTime>yesterday</CreateTime>"
         "<MsgType>event</MsgType><Event>subscribe</Event></xml>"
     ),
+    "long_openid": (
+        "<xml><ToUserName>a</ToUserName><FromUserName>" + "o" * 65 + "</FromUserName><CreateTime>1</CreateTime>"
+        "<MsgType>event</MsgType><Event>subscribe</Event></xml>"
+    ),
     "bad_msg_id": (
         "<xml><ToUserName>a</ToUserName><FromUserName>oA</FromUserName><CreateTime>1</CreateTime>"
         "<MsgType>text</MsgType><Content>x</Content><MsgId>abc</MsgId></xml>"
