@@ -310,3 +310,25 @@ def test_it_records_a_set_only_once(manager, superuser):
     manager.refresh_from_db()
     assert not manager.is_channel_manager
     assert AttributionChange.objects.filter(follower=manager).count() == 1
+
+
+@pytest.mark.django_db
+def test_it_imports_followers_without_referrer_idempotently():
+    at = timezone.now()
+    first = services.import_follower(openid="oOLD", subscribed_at=at, unionid="uOLD")
+    again = services.import_follower(openid="oOLD", subscribed_at=at, unionid="uOLD", is_subscribed=False)
+    assert first.pk == again.pk
+    again.refresh_from_db()
+    assert (again.source, again.referrer, again.channel_manager, again.unionid) == (S.IMPORT, None, None, "uOLD")
+    assert not again.is_subscribed
+    assert again.attribution_changes.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_records_a_scan_from_an_unseen_follower_as_imported(manager):
+    services.record_scan(openid="oPREEXISTING", scene=f"u:{manager.promo_code}", at=timezone.now())
+    follower = Follower.objects.get(openid="oPREEXISTING")
+    assert (follower.source, follower.referrer, follower.channel_manager) == (S.IMPORT, None, None)
+    assert follower.is_subscribed
+    qr = QRCode.objects.get(kind="u", code=manager.promo_code)
+    assert (qr.scan_count, qr.follow_count) == (1, 0)
