@@ -222,6 +222,14 @@ def _client() -> _Client:
     return client
 
 
+def close_http() -> None:
+    """Close this thread's pooled connections to WeChat (worker shutdown, tests)."""
+    client = getattr(_local, "client", None)
+    if client is not None:
+        client._http.close()
+        _local.client = None
+
+
 def _translate(exc: Exception) -> GatewayError:
     if isinstance(exc, GatewayError):
         return exc

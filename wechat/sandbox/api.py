@@ -17,7 +17,6 @@ from functools import wraps
 
 import qrcode
 from django.conf import settings
-from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -240,20 +239,26 @@ def template_send(request):
 
 
 def _report_later(openid: str, msgid: int) -> None:
-    """WeChat reports each template delivery with a TEMPLATESENDJOBFINISH event, a moment later."""
+    """WeChat reports each template delivery with a TEMPLATESENDJOBFINISH event, a moment later.
+
+    The sender thread never touches the database (the repeat switch is read here), so it
+    leaves no connection behind.
+    """
+    from wechat.sandbox import callbacks
+
+    repeat = services.repeat_deliveries()
 
     def deliver():
-        from wechat.sandbox import callbacks
-
         time.sleep(0.3)
         try:
             callbacks.deliver_event(
-                openid=openid, event="TEMPLATESENDJOBFINISH", extra={"MsgID": str(msgid), "Status": "success"}
+                openid=openid,
+                event="TEMPLATESENDJOBFINISH",
+                extra={"MsgID": str(msgid), "Status": "success"},
+                repeat=repeat,
             )
         except Exception:  # noqa: BLE001 - the site may not be listening (e.g. during tests)
             logger.info("sandbox: TEMPLATESENDJOBFINISH for %s not delivered", msgid, exc_info=True)
-        finally:
-            connection.close()
 
     threading.Thread(target=deliver, daemon=True).start()
 

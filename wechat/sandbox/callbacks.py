@@ -114,10 +114,16 @@ def parse_reply(text: str) -> dict | None:
     return reply
 
 
-def deliver(*, openid: str, msg_type: str, fields: dict) -> Delivery:
-    """Send one message/event (and its repeats, if switched on). Never raises for HTTP trouble."""
+def deliver(*, openid: str, msg_type: str, fields: dict, repeat: bool | None = None) -> Delivery:
+    """Send one message/event (and its repeats, if switched on). Never raises for HTTP trouble.
+
+    `repeat=None` reads the emulator's switch; background senders pass it explicitly so that
+    they never touch the database.
+    """
     xml = build_xml(openid=openid, msg_type=msg_type, fields=fields)
-    attempts = 3 if services.repeat_deliveries() else 1
+    if repeat is None:
+        repeat = services.repeat_deliveries()
+    attempts = 3 if repeat else 1
     first = None
     with requests.Session() as session:
         for _ in range(attempts):
@@ -136,10 +142,10 @@ def deliver(*, openid: str, msg_type: str, fields: dict) -> Delivery:
     return first
 
 
-def deliver_event(*, openid: str, event: str, extra: dict | None = None) -> Delivery:
+def deliver_event(*, openid: str, event: str, extra: dict | None = None, repeat: bool | None = None) -> Delivery:
     fields = {"Event": event}
     fields.update(extra or {})
-    return deliver(openid=openid, msg_type="event", fields=fields)
+    return deliver(openid=openid, msg_type="event", fields=fields, repeat=repeat)
 
 
 def describe_reply(reply: dict | None) -> str:
