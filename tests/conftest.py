@@ -44,4 +44,8 @@ def wechat_sandbox(live_server, settings):
     settings.WECHAT_SANDBOX_BASE_URL = live_server.url
     settings.SITE_URL = live_server.url
     settings.WECHAT_HTTP_TIMEOUT = 5
-    return live_server
+    yield live_server
+    # Kept-alive connections would pin a live-server thread (and its database session).
+    from wechat import gateway
+
+    gateway.close_http()
