@@ -5,8 +5,11 @@ generator keeps working when models gain fields."""
 from django.db import connection, models
 
 
-def _insert_series(model: type[models.Model], n: int, exprs: dict[str, str], start: int = 1) -> None:
-    """INSERT n rows into `model`; `exprs` maps column names to SQL over the series value `g`."""
+def _insert_series(
+    model: type[models.Model], n: int, exprs: dict[str, str], start: int = 1, source: str | None = None
+) -> None:
+    """INSERT n rows into `model`; `exprs` maps column names to SQL over the series value `g`
+    (or over the rows of `source`, a FROM clause, when given)."""
     columns, selects, params = [], [], []
     for field in model._meta.concrete_fields:
         if field.primary_key:
@@ -19,10 +22,11 @@ def _insert_series(model: type[models.Model], n: int, exprs: dict[str, str], sta
             default = field.get_default()
             selects.append("%s")
             params.append(field.get_db_prep_save(default, connection))
-    sql = (
-        f'INSERT INTO "{model._meta.db_table}" ({", ".join(columns)}) '
-        f"SELECT {', '.join(selects)} FROM generate_series({int(start)}, {int(start) + int(n) - 1}) AS g"
-    )
+    if source is None:
+        source = f"generate_series({int(start)}, {int(start) + int(n) - 1}) AS g"
+    source = source.replace("%", "%%")
+    sql = f'INSERT INTO "{model._meta.db_table}" ({", ".join(columns)}) SELECT {", ".join(selects)} FROM {source}'
+
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -94,4 +98,46 @@ def make_bookings(*, n: int, customer_prefix: str, n_customers: int, manager_pre
             "accepted_at": "CASE WHEN g % 5 IN (1, 3) THEN now() - (g || ' seconds')::interval + interval '1 hour' END",
             "updated_at": "now()",
         },
+    )
+
+
+def make_grants(*, follower_prefix: str) -> None:
+    """A ¥10 submit grant for every booking of these followers; a third of them claimed and paid."""
+    from redpackets.models import Claim, Grant
+
+    _insert_series(
+        Grant,
+        0,
+        {
+            "follower_id": "b.follower_id",
+            "booking_id": "b.id",
+            "trigger": "'submitted'",
+            "amount_fen": "1000",
+            "claimed_fen": "CASE WHEN b.id % 3 = 0 THEN 1000 ELSE 0 END",
+            "status": "'active'",
+            "created_at": "b.submitted_at",
+        },
+        source=(
+            "bookings_booking b JOIN accounts_follower f ON f.id = b.follower_id "
+            f"WHERE f.openid LIKE '{follower_prefix}%'"
+        ),
+    )
+    _insert_series(
+        Claim,
+        0,
+        {
+            "grant_id": "gr.id",
+            "follower_id": "gr.follower_id",
+            "amount_fen": "1000",
+            "status": "'paid'",
+            "provider": "'sandbox'",
+            "bill_no": "'BENCH' || lpad(gr.id::text, 20, '0')",
+            "created_at": "gr.created_at",
+            "updated_at": "gr.created_at",
+            "paid_at": "gr.created_at",
+        },
+        source=(
+            "redpackets_grant gr JOIN accounts_follower f ON f.id = gr.follower_id "
+            f"WHERE gr.claimed_fen > 0 AND f.openid LIKE '{follower_prefix}%'"
+        ),
     )

@@ -28,13 +28,23 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def run(url: str, *, connections: int, seconds: int, script: str | None = None, threads: int = 2) -> WrkResult:
+def run(
+    url: str,
+    *,
+    connections: int,
+    seconds: int,
+    script: str | None = None,
+    threads: int = 2,
+    headers: dict | None = None,
+) -> WrkResult:
     if not shutil.which("wrk"):
         raise RuntimeError("wrk is not installed (apt-get install wrk); `make bench` installs it")
     cmd = ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     cmd += ["--timeout", "10s"]
     if script:
         cmd += ["-s", script]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run([*cmd, url], check=True, capture_output=True, text=True).stdout
     (OUT / "wrk-last.txt").write_text(out)
     requests = int(re.search(r"(\d+) requests in", out).group(1))
