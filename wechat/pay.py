@@ -103,6 +103,14 @@ def send_cash_redpack(*, bill_no: str, openid: str, amount_fen: int, sandbox: bo
     """
     client = _client(sandbox=sandbox)
     try:
+        return _send(client, bill_no=bill_no, openid=openid, amount_fen=amount_fen)
+    finally:
+        # One short-lived session per call: nothing kept alive between payouts.
+        client._http.close()
+
+
+def _send(client: WeChatPay, *, bill_no: str, openid: str, amount_fen: int) -> RedPackOutcome:
+    try:
         data = client.redpack.send(
             user_id=openid,
             total_amount=amount_fen,
@@ -128,6 +136,13 @@ def send_cash_redpack(*, bill_no: str, openid: str, amount_fen: int, sandbox: bo
 def query_cash_redpack(*, bill_no: str, sandbox: bool = False) -> RedPackOutcome:
     """Ask WeChat (gethbinfo) what became of `bill_no`; "not_found" when it never arrived."""
     client = _client(sandbox=sandbox)
+    try:
+        return _query(client, bill_no=bill_no)
+    finally:
+        client._http.close()
+
+
+def _query(client: WeChatPay, *, bill_no: str) -> RedPackOutcome:
     try:
         data = client.redpack.query(bill_no)
     except WeChatPayException as exc:

@@ -175,3 +175,20 @@ def test_it_shows_the_received_packet_in_the_phone_emulator(sandbox_pay, custome
     assert message.direction == "to_user"
     assert "¥10.00" in message.text
     assert message.payload["total_amount"] == 1000
+
+
+def test_it_rechecks_owed_payouts_from_the_command(sandbox_pay, customer, grant):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    set_fault("pending")
+    c = claim(grant=grant, follower=customer, amount_fen=1000)
+    set_fault("")
+    out = StringIO()
+
+    call_command("recheck_payouts", "--min-age", "0", stdout=out)
+
+    c.refresh_from_db()
+    assert c.status == "paid"
+    assert "paid 1" in out.getvalue()
