@@ -27,9 +27,10 @@ from wechat.notify import send_template_on_commit
 
 Status = Booking.Status
 
-# Rate limit of submissions per follower: at most LIMIT bookings per WINDOW seconds.
-SUBMIT_LIMIT = getattr(settings, "BOOKING_SUBMIT_LIMIT", 5)
-SUBMIT_WINDOW = getattr(settings, "BOOKING_SUBMIT_WINDOW", 600)
+# Rate limit of submissions per follower: at most LIMIT bookings per WINDOW seconds (overridable
+# in settings as BOOKING_SUBMIT_LIMIT / BOOKING_SUBMIT_WINDOW).
+SUBMIT_LIMIT = 5
+SUBMIT_WINDOW = 600
 # WeChat shows at most 20 characters of a template keyword (one line); longer is cut by WeChat.
 KEYWORD_MAX = 20
 
@@ -111,18 +112,26 @@ def sanitize_intro_html(html: str) -> str:
 # --- submission ---------------------------------------------------------------------------
 
 
+def submit_limit() -> tuple[int, int]:
+    return (
+        getattr(settings, "BOOKING_SUBMIT_LIMIT", SUBMIT_LIMIT),
+        getattr(settings, "BOOKING_SUBMIT_WINDOW", SUBMIT_WINDOW),
+    )
+
+
 def _consume_submit_quota(follower: Follower) -> None:
+    limit, window = submit_limit()
     key = f"bookings:submit-rate:{follower.pk}"
     # add() only sets the key when absent, so the window starts at the first submission.
-    cache.add(key, 0, timeout=SUBMIT_WINDOW)
+    cache.add(key, 0, timeout=window)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=SUBMIT_WINDOW)
+        cache.set(key, 1, timeout=window)
         count = 1
-    if count > SUBMIT_LIMIT:
-        minutes = max(1, SUBMIT_WINDOW // 60)
-        raise BookingRateLimited(f"提交过于频繁：{minutes}分钟内最多提交{SUBMIT_LIMIT}次预约，请稍后再试")
+    if count > limit:
+        minutes = max(1, window // 60)
+        raise BookingRateLimited(f"提交过于频繁：{minutes}分钟内最多提交{limit}次预约，请稍后再试")
 
 
 def _keyword(value: str) -> str:
