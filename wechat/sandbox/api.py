@@ -260,7 +260,19 @@ def _report_later(openid: str, msgid: int) -> None:
         except Exception:  # noqa: BLE001 - the site may not be listening (e.g. during tests)
             logger.info("sandbox: TEMPLATESENDJOBFINISH for %s not delivered", msgid, exc_info=True)
 
-    threading.Thread(target=deliver, daemon=True).start()
+    thread = threading.Thread(target=deliver, daemon=True)
+    _receipts.add(thread)
+    thread.start()
+
+
+_receipts: set[threading.Thread] = set()
+
+
+def drain_receipts(timeout: float = 5.0) -> None:
+    """Wait for delivery reports still on their way (tests call this before the database is reset)."""
+    for thread in list(_receipts):
+        thread.join(timeout)
+        _receipts.discard(thread)
 
 
 @endpoint("message/custom/send", message=True)
