@@ -45,7 +45,10 @@ def wechat_sandbox(live_server, settings):
     settings.SITE_URL = live_server.url
     settings.WECHAT_HTTP_TIMEOUT = 5
     yield live_server
-    # Kept-alive connections would pin a live-server thread (and its database session).
     from wechat import gateway
+    from wechat.sandbox.api import drain_receipts
 
+    # Delivery reports still in flight would land in the next test's database; kept-alive
+    # connections would pin a live-server thread (and its database session).
+    drain_receipts()
     gateway.close_http()
