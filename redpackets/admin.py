@@ -145,11 +145,12 @@ class GrantAdmin(TotalsMixin, ReadOnlyAdmin):
     def claimed_yuan(self, obj):
         return fen_to_yuan_text(obj.claimed_fen)
 
-    def has_change_permission(self, request, obj=None):
-        # Needed to run actions; every field stays read-only.
+    def has_void_permission(self, request):
+        # The rows are never edited in a form (a full save could overwrite claimed_fen); staff
+        # with the change permission may only run the action, which goes through the service.
         return request.user.has_perm("redpackets.change_grant")
 
-    @admin.action(description="作废所选红包（仅限未领取、预约已拒绝或取消）", permissions=["change"])
+    @admin.action(description="作废所选红包（仅限未领取、预约已拒绝或取消）", permissions=["void"])
     def void_selected(self, request, queryset):
         if request.POST.get("confirm") != "yes":
             return _confirm(
@@ -207,10 +208,11 @@ class ClaimAdmin(TotalsMixin, ReadOnlyAdmin):
     def amount_yuan(self, obj):
         return fen_to_yuan_text(obj.amount_fen)
 
-    def has_change_permission(self, request, obj=None):
+    def has_mark_permission(self, request):
+        # Finance marks payouts through the service only; the rows themselves stay read-only.
         return request.user.has_perm("redpackets.change_claim")
 
-    @admin.action(description="标记为已打款（人工打款）", permissions=["change"])
+    @admin.action(description="标记为已打款（人工打款）", permissions=["mark"])
     def mark_paid(self, request, queryset):
         if request.POST.get("confirm") != "yes":
             return _confirm(
@@ -234,7 +236,7 @@ class ClaimAdmin(TotalsMixin, ReadOnlyAdmin):
             self.message_user(request, f"已标记 {done} 笔为已打款", messages.SUCCESS)
         return HttpResponseRedirect(request.get_full_path())
 
-    @admin.action(description="标记为打款失败（金额退回用户可重新领取）", permissions=["change"])
+    @admin.action(description="标记为打款失败（金额退回用户可重新领取）", permissions=["mark"])
     def mark_failed(self, request, queryset):
         if request.POST.get("confirm") != "yes":
             return _confirm(

@@ -136,3 +136,23 @@ def test_it_exports_grants_and_claims_together(records, tmp_path, fmt):
         ["领取", openid, "10.00", "提交预约", booking.number, "已到账"],
         ["领取", openid, "5.00", "受理成功", booking.number, "待发放"],
     ]
+
+
+def test_it_lets_only_finance_mark_payouts(records):
+    _, _, pending = records
+    viewer, _ = staff_client("view_claim")
+    finance, finance_user = staff_client("view_claim", "change_claim")
+    form = {"action": "mark_paid", "_selected_action": [pending.pk], "confirm": "yes", "reason": "BP1"}
+
+    listing = viewer.get("/admin/redpackets/claim/")
+    assert listing.status_code == 200
+    assert "mark_paid" not in listing.content.decode()
+    viewer.post("/admin/redpackets/claim/", form)
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+
+    finance.post("/admin/redpackets/claim/", form)
+    pending.refresh_from_db()
+    assert pending.status == "paid"
+    # The rows themselves are never edited through a form.
+    assert finance.post(f"/admin/redpackets/claim/{pending.pk}/change/", {}).status_code == 403

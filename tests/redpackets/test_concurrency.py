@@ -69,3 +69,16 @@ def test_it_has_the_database_refuse_an_overclaim(customer, package):
         Grant.objects.filter(pk=grant.pk).update(claimed_fen=F("amount_fen") + 1)
     grant.refresh_from_db()
     assert grant.claimed_fen == 0
+
+
+def test_it_keeps_the_ledger_append_only(customer, package):
+    from django.db import DatabaseError, transaction
+
+    entry = LedgerEntry.objects.get(grant__booking=submit(customer, package))
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk).update(amount_fen=1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk).delete()
+    entry.refresh_from_db()
+    assert entry.amount_fen == 1000
