@@ -97,7 +97,7 @@ class BookingEventInline(admin.TabularInline):
     model = BookingEvent
     extra = 0
     can_delete = False
-    fields = ("created_at", "action_label", "from_status", "to_status", "note", "actor")
+    fields = ("created_at", "action_label", "from_label", "to_label", "note", "actor")
     readonly_fields = fields
     verbose_name = "进度"
     verbose_name_plural = "办理进度"
@@ -114,6 +114,14 @@ class BookingEventInline(admin.TabularInline):
     @admin.display(description="动作")
     def action_label(self, obj):
         return Action(obj.action).label if obj.action in Action.values else "提交预约"
+
+    @admin.display(description="原状态")
+    def from_label(self, obj):
+        return Booking.Status(obj.from_status).label if obj.from_status in Booking.Status.values else "—"
+
+    @admin.display(description="新状态")
+    def to_label(self, obj):
+        return Booking.Status(obj.to_status).label if obj.to_status in Booking.Status.values else obj.to_status
 
     @admin.display(description="操作人")
     def actor(self, obj):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils import timezone
+
 from accounts.models import Follower
 from bookings.models import Category, NotificationRecipient, Package
 from bookings.services import sanitize_intro_html
@@ -10,9 +13,11 @@ FALLBACK_OPENID = "oDEMO_FALLBACK_DUTY"
 
 N, P, ID, A, T, R = "name", "phone", "id_number", "address", "preferred_time", "remarks"
 
+# (category, short label shown on the thumbnail when a package has no cover, packages)
 CATALOG = [
     (
         "宽带安装",
+        "宽带",
         [
             {
                 "name": "300M光宽带",
@@ -35,6 +40,7 @@ CATALOG = [
     ),
     (
         "5G套餐",
+        "5G",
         [
             {
                 "name": "5G畅享套餐 129元",
@@ -61,6 +67,7 @@ CATALOG = [
     ),
     (
         "融合套餐",
+        "融合",
         [
             {
                 "name": "全家享融合套餐",
@@ -75,6 +82,7 @@ CATALOG = [
     ),
     (
         "号卡业务",
+        "号卡",
         [
             {
                 "name": "新办手机卡（选号）",
@@ -99,6 +107,7 @@ CATALOG = [
     ),
     (
         "激活与实名",
+        "实名",
         [
             {
                 "name": "开卡激活",
@@ -127,8 +136,10 @@ CATALOG = [
 
 def seed(stdout) -> None:
     created = 0
-    for c_order, (category_name, packages) in enumerate(CATALOG, start=1):
-        category, _ = Category.objects.get_or_create(name=category_name, defaults={"sort_order": c_order * 10})
+    for c_order, (category_name, icon, packages) in enumerate(CATALOG, start=1):
+        category, _ = Category.objects.get_or_create(
+            name=category_name, defaults={"sort_order": c_order * 10, "icon": icon}
+        )
         for p_order, item in enumerate(packages, start=1):
             defaults = {
                 "summary": item["summary"],
@@ -143,7 +154,20 @@ def seed(stdout) -> None:
             _, was_created = Package.objects.get_or_create(category=category, name=item["name"], defaults=defaults)
             created += was_created
     duty, _ = Follower.objects.get_or_create(
-        openid=FALLBACK_OPENID, defaults={"nickname": "值班客服（兜底）", "is_subscribed": True}
+        openid=FALLBACK_OPENID,
+        defaults={"nickname": "值班客服", "is_subscribed": True, "subscribed_at": timezone.now()},
     )
     NotificationRecipient.objects.get_or_create(follower=duty, defaults={"note": "无渠道经理的预约通知值班客服"})
-    stdout.write(f"业务预约：{created} 个新套餐，兜底通知人 {duty.openid}")
+    if settings.WECHAT_SANDBOX:
+        _ensure_sandbox_phone(duty)
+    stdout.write(f"业务预约：新增 {created} 个套餐；兜底通知人「{duty.nickname}」（{duty.openid}）")
+
+
+def _ensure_sandbox_phone(follower: Follower) -> None:
+    """Give the fallback recipient a phone in the emulator, so the notices he gets can be seen."""
+    from wechat.sandbox import services as sandbox
+    from wechat.sandbox.models import SandboxUser
+
+    if not SandboxUser.objects.filter(openid=follower.openid).exists():
+        user = sandbox.create_user(nickname=follower.nickname, openid=follower.openid)
+        sandbox.set_following(user=user, following=True)

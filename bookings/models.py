@@ -9,7 +9,12 @@ from django.db import models
 
 class Category(models.Model):
     name = models.CharField("名称", max_length=50)
-    icon = models.CharField("图标", max_length=200, blank=True)
+    icon = models.CharField(
+        "图标文字",
+        max_length=200,
+        blank=True,
+        help_text="套餐没有封面图时缩略图上显示的短文字，如“宽带”“5G”（取前2个字）",
+    )
     sort_order = models.PositiveIntegerField("排序", default=0)
     is_active = models.BooleanField("上架", default=True)
 
@@ -172,6 +177,9 @@ class BookingEvent(models.Model):
         verbose_name = "预约进度"
         verbose_name_plural = "预约进度"
         ordering = ["id"]
+
+    def __str__(self):
+        return f"进度 #{self.pk}"
 
 
 class NotificationRecipient(models.Model):

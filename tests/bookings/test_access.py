@@ -75,7 +75,14 @@ def test_it_answers_404_for_unknown_photos_and_bookings(customer):
 @pytest.mark.parametrize("who,expected", [("staff_with_perm", 200), ("staff_without_perm", 403)])
 def test_it_shows_staff_the_back_office_and_photos_only_with_permission(request, who, expected, booking):
     client = admin_client_for(_actor(request, who))
-    assert client.get(reverse("admin:bookings_booking_change", args=[booking.pk])).status_code == expected
+    page = client.get(reverse("admin:bookings_booking_change", args=[booking.pk]))
+    assert page.status_code == expected
+    if expected == 200:
+        html = page.content.decode()
+        for name in ("_accept", "_reject", "_unreachable"):
+            assert f'name="{name}"' in html
+        assert 'name="_complete"' not in html and 'name="_cancel"' not in html
+        assert reverse("bookings:photo", args=[booking.photos.get().token]) in html
     assert client.get(reverse("bookings:photo", args=[booking.photos.get().token])).status_code == expected
     list_status = client.get(reverse("admin:bookings_booking_changelist")).status_code
     assert list_status == expected

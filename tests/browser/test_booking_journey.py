@@ -50,7 +50,20 @@ def _shot(page, name: str) -> None:
 
 
 @pytest.fixture
-def browser_page():
+def _short_lived_connections():
+    """The live server's request threads close their database connections after each request,
+    so no session outlives the test (persistent connections would block dropping the test database)."""
+    from django.db import connection
+
+    old = connection.settings_dict["CONN_MAX_AGE"]
+    # The settings dict is shared by every thread's connection to this alias.
+    connection.settings_dict["CONN_MAX_AGE"] = 0
+    yield
+    connection.settings_dict["CONN_MAX_AGE"] = old
+
+
+@pytest.fixture
+def browser_page(_short_lived_connections):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=LAUNCH_ARGS)
         context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
