@@ -5,7 +5,7 @@ The access rules live here and nowhere else: who may see a booking and who may a
 - the customer (booking.follower) sees his booking and may cancel it while pending;
 - its handler acts on it: the booking's channel manager while he still is one; a booking with
   no manager (or whose manager was unset) is handled by the active fallback recipients, who
-  received its notification;
+  received its notification; nobody handles his own booking;
 - staff need the Django permissions `bookings.view_booking` / `bookings.change_booking`.
 """
 
@@ -28,7 +28,12 @@ CLOSED_STATUSES = (Booking.Status.REJECTED, Booking.Status.COMPLETED, Booking.St
 def is_fallback_recipient(follower: Follower | None) -> bool:
     if follower is None:
         return False
-    return NotificationRecipient.objects.filter(follower=follower, is_active=True).exists()
+    # Asked several times per page (tab bar, buttons); remembered on the request's follower.
+    cached = getattr(follower, "_is_fallback_recipient", None)
+    if cached is None:
+        cached = NotificationRecipient.objects.filter(follower=follower, is_active=True).exists()
+        follower._is_fallback_recipient = cached
+    return cached
 
 
 def _unassigned_q() -> Q:
@@ -36,8 +41,11 @@ def _unassigned_q() -> Q:
 
 
 def is_handler(booking: Booking, follower: Follower | None) -> bool:
-    """Is `follower` the one who phones the customer and presses the buttons?"""
-    if follower is None:
+    """Is `follower` the one who phones the customer and presses the buttons?
+
+    Never the customer himself: nobody accepts his own booking (and earns its red packet).
+    """
+    if follower is None or booking.follower_id == follower.pk:
         return False
     manager = booking.channel_manager
     if manager is not None and manager.is_channel_manager:
@@ -118,7 +126,11 @@ def handled_bookings(follower: Follower, *, tab: str = "open") -> QuerySet[Booki
         condition |= Q(channel_manager=follower)
     if is_fallback_recipient(follower):
         condition |= _unassigned_q()
-    qs = Booking.objects.filter(condition).select_related("package", "follower", "channel_manager")
+    qs = (
+        Booking.objects.filter(condition)
+        .exclude(follower=follower)
+        .select_related("package", "follower", "channel_manager")
+    )
     return _split(qs, tab).order_by("-id")
 
 
@@ -147,7 +159,7 @@ def notification_openids(booking: Booking) -> list[str]:
         return [manager.openid]
     return list(
         NotificationRecipient.objects.filter(is_active=True)
-        .select_related("follower")
+        .exclude(follower_id=booking.follower_id)
         .order_by("id")
         .values_list("follower__openid", flat=True)
     )

@@ -137,3 +137,16 @@ def test_it_hands_an_unset_managers_booking_to_the_fallback(booking, manager, fa
 def test_it_shows_the_manager_list_only_to_handlers(customer, manager):
     assert h5_client(customer).get(reverse("bookings:manage_list")).status_code == 403
     assert h5_client(manager).get(reverse("bookings:manage_list")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_it_never_lets_anyone_handle_his_own_booking(fallback, package):
+    from tests.bookings.conftest import submit
+
+    own = submit(fallback, package)  # a fallback recipient without a manager books for himself
+    client = h5_client(fallback)
+    assert client.get(reverse("bookings:manage", args=[own.pk])).status_code == 403
+    assert client.post(reverse("bookings:act", args=[own.pk]), {"action": "accept"}).status_code == 403
+    assert own.number not in client.get(reverse("bookings:manage_list")).content.decode()
+    own.refresh_from_db()
+    assert own.status == Booking.Status.PENDING
