@@ -46,7 +46,8 @@ def _confirm(modeladmin, request, queryset, *, action: str, title: str, need_rea
         {
             **modeladmin.admin_site.each_context(request),
             "title": title,
-            "objects": queryset,
+            "objects": [(obj.pk, modeladmin.describe(obj)) for obj in queryset],
+            "total_yuan": fen_to_yuan_text(sum(obj.amount_fen for obj in queryset)),
             "action": action,
             "need_reason": need_reason,
             "reason_label": reason_label,
@@ -141,6 +142,12 @@ class GrantAdmin(TotalsMixin, ReadOnlyAdmin):
     def amount_yuan(self, obj):
         return fen_to_yuan_text(obj.amount_fen)
 
+    def describe(self, obj) -> str:
+        return (
+            f"#{obj.pk} · 预约 {obj.booking.number} · {obj.get_trigger_display()} · ¥{fen_to_yuan_text(obj.amount_fen)}"
+            f" · 已领 ¥{fen_to_yuan_text(obj.claimed_fen)} · {obj.follower}"
+        )
+
     @admin.display(description="已领（元）", ordering="claimed_fen")
     def claimed_yuan(self, obj):
         return fen_to_yuan_text(obj.claimed_fen)
@@ -199,6 +206,12 @@ class ClaimAdmin(TotalsMixin, ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = ["mark_paid", "mark_failed", "export_manual_batch", "export_selected"]
     readonly_fields = [f.name for f in Claim._meta.fields]
+
+    def describe(self, obj) -> str:
+        return (
+            f"{obj.bill_no} · {obj.follower} · ¥{fen_to_yuan_text(obj.amount_fen)}"
+            f" · {obj.get_provider_display()} · {obj.get_status_display()}"
+        )
 
     @admin.display(description="预约编号", ordering="grant__booking__number")
     def booking_number(self, obj):

@@ -121,3 +121,61 @@ def test_it_books_claims_twice_and_the_totals_agree(wechat_sandbox, settings, su
 
     assert sorted(Claim.objects.values_list("amount_fen", "status")) == [(1000, "paid"), (3000, "paid")]
     assert sorted(SandboxRedPack.objects.values_list("total_amount", flat=True)) == [1000, 3000]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_it_lets_finance_pay_a_manual_claim(wechat_sandbox, settings, superuser):
+    from bookings.services import submit_booking
+    from tests.factories import FollowerFactory
+
+    url = wechat_sandbox.url
+    settings.PAYOUT_PROVIDER = "manual"
+    ensure_default_rules()
+    package = Package.objects.create(
+        category=Category.objects.create(name="号卡业务"), name="5G畅享套餐", form_fields=["name", "phone"]
+    )
+    sandbox_user = sandbox_services.create_user(nickname="李四")
+    sandbox_services.set_following(user=sandbox_user, following=True)
+    customer = FollowerFactory(openid=sandbox_user.openid, nickname="李四")
+    booking, _ = submit_booking(follower=customer, package=package, data={"name": "李四", "phone": "13600001111"})
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 375, "height": 812})
+        page.on("dialog", lambda dialog: dialog.accept())
+        try:
+            page.goto(f"{url}/sandbox/phone/{sandbox_user.openid}/")
+            page.get_by_test_id("open-h5").click()
+            page.wait_for_load_state()
+            page.goto(f"{url}/h5/bookings/{booking.pk}/")
+            page.locator("form.rp-claim").get_by_role("button", name="领取").click()
+            page.wait_for_url(f"**/h5/bookings/{booking.pk}/")
+            expect(page.locator(".h5-toptips").first).to_contain_text("已申请领取 10.00 元")
+
+            page.set_viewport_size({"width": 1440, "height": 800})
+            page.goto(f"{url}/admin/login/?next=/admin/redpackets/claim/%3Fprovider__exact%3Dmanual")
+            page.fill("#id_username", superuser.username)
+            page.fill("#id_password", "pass12345")
+            page.click("input[type=submit]")
+            expect(page.locator("#rp-total-open")).to_have_text("10.00")
+            page.locator("input[name=_selected_action]").first.check()
+            page.select_option("select[name=action]", "mark_paid")
+            page.click("button[name=index]")
+            expect(page.locator("#rp-confirm")).to_contain_text("合计 ¥10.00")
+            page.fill("#id_reason", "BESTPAY-0001")
+            page.screenshot(path=str(SHOTS / "redpackets-admin-mark-paid.png"), full_page=True)
+            page.click("#rp-confirm input[type=submit]")
+            expect(page.locator("ul.messagelist")).to_contain_text("已标记 1 笔为已打款")
+            expect(page.locator("#rp-total-paid")).to_have_text("10.00")
+
+            page.set_viewport_size({"width": 375, "height": 812})
+            page.goto(f"{url}/h5/redpackets/")
+            expect(page.locator("#rp-received")).to_have_text("10.00")
+        finally:
+            browser.close()
+
+    claim = Claim.objects.get()
+    assert (claim.provider, claim.status, claim.provider_ref) == ("manual", "paid", "BESTPAY-0001")
+    assert not SandboxRedPack.objects.exists()
