@@ -49,7 +49,7 @@ def claims_for(*, follower) -> QuerySet[Claim]:
 
 
 def booking_redpackets(*, booking) -> tuple[list[Grant], list[GrantRefusal]]:
-    grants = list(Grant.objects.filter(booking=booking).prefetch_related("claims").order_by("id"))
+    grants = list(Grant.objects.filter(booking=booking).order_by("id"))
     refusals = list(GrantRefusal.objects.filter(booking=booking).order_by("id"))
     return grants, refusals
 

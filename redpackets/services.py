@@ -145,8 +145,11 @@ def create_grant_for_booking(*, booking: Booking, trigger: str) -> Grant | None:
         if GrantRefusal.objects.filter(booking=booking, trigger=trigger).exists():
             return None
 
-        rule = RewardRule.objects.filter(trigger=trigger).first()
-        if rule is None or not rule.is_active:
+        # A fresh installation pays the documented defaults; staff switch a reward off with 启用.
+        rule, _ = RewardRule.objects.get_or_create(
+            trigger=trigger, defaults={"amount_fen": DEFAULT_RULES[trigger], "is_active": True}
+        )
+        if not rule.is_active:
             GrantRefusal.objects.create(
                 follower_id=booking.follower_id,
                 booking=booking,

@@ -193,3 +193,14 @@ def test_it_refuses_another_followers_grant(customer, package):
     assert response.status_code == 404
     grant.refresh_from_db()
     assert grant.claimed_fen == 0
+
+
+def test_it_pays_the_default_amounts_on_a_fresh_installation(customer, manager, package):
+    RewardRule.objects.all().delete()
+
+    booking = submit(customer, package)
+    accept(booking, manager)
+
+    amounts = dict(Grant.objects.filter(booking=booking).values_list("trigger", "amount_fen"))
+    assert amounts == {"submitted": 1000, "accepted": 3000}
+    assert RewardRule.objects.count() == 2
