@@ -83,13 +83,26 @@ def create_user(request):
     return redirect("sandbox:phone", openid=user.openid)
 
 
+def _qr_label(code: QRCode, nicknames: dict[str, str]) -> str:
+    owner = code.follower.openid if code.follower_id else ""
+    if owner and owner in nicknames:
+        return f"{nicknames[owner]}的推广码"
+    return code.name or code.scene
+
+
 def _qr_choices(user: SandboxUser):
-    codes = QRCode.objects.filter(is_active=True).select_related("follower", "org_unit").order_by("kind", "id")
-    rows = []
-    for code in codes[:200]:
-        own = code.follower is not None and code.follower.openid == user.openid
-        rows.append({"code": code, "own": own})
-    return rows
+    """Every active code, labelled with its owner's WeChat nickname where the sandbox knows him."""
+    codes = list(QRCode.objects.filter(is_active=True).select_related("follower").order_by("kind", "id")[:200])
+    openids = [code.follower.openid for code in codes if code.follower_id]
+    nicknames = dict(SandboxUser.objects.filter(openid__in=openids).values_list("openid", "nickname"))
+    return [
+        {
+            "code": code,
+            "label": _qr_label(code, nicknames),
+            "own": code.follower_id is not None and code.follower.openid == user.openid,
+        }
+        for code in codes
+    ]
 
 
 def phone(request, openid):
@@ -155,7 +168,9 @@ def scan(request, openid):
     user = get_object_or_404(SandboxUser, openid=openid)
     code = get_object_or_404(QRCode, pk=request.POST.get("qr_id"))
     sandbox_qr = services.qr_for_scene(scene_str=code.scene, ticket=code.ticket)
-    label = code.name or code.scene
+    owner = code.follower.openid if code.follower_id else ""
+    nicknames = dict(SandboxUser.objects.filter(openid=owner).values_list("openid", "nickname"))
+    label = _qr_label(code, nicknames)
     if user.is_following:
         _note(user, f"你扫描了「{label}」")
         services.touch(user=user)
