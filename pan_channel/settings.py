@@ -187,6 +187,8 @@ WECHAT_AES_KEY = os.environ.get("WECHAT_AES_KEY", "")
 WECHAT_SANDBOX_BASE_URL = os.environ.get("WECHAT_SANDBOX_BASE_URL", SITE_URL).rstrip("/")
 # Outbound rate per WeChat quota (messages per second, per process pool).
 WECHAT_SEND_RATE = os.environ.get("WECHAT_SEND_RATE", "50/s")
+# Seconds before a WeChat API call is abandoned (and retried later by the send task).
+WECHAT_HTTP_TIMEOUT = envint("WECHAT_HTTP_TIMEOUT", 10)
 WECHAT_TEMPLATE_BOOKING_NEW = os.environ.get("WECHAT_TEMPLATE_BOOKING_NEW", "tpl_booking_new")
 WECHAT_TEMPLATE_BOOKING_STATUS = os.environ.get("WECHAT_TEMPLATE_BOOKING_STATUS", "tpl_booking_status")
 
