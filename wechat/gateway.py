@@ -82,7 +82,7 @@ class GatewayError(Exception):
 
 
 def _timeout() -> float:
-    return float(getattr(settings, "WECHAT_HTTP_TIMEOUT", 10))
+    return float(settings.WECHAT_HTTP_TIMEOUT)
 
 
 class WeChatHTTPAdapter(HTTPAdapter):
