@@ -174,6 +174,7 @@ class GrantAdmin(TotalsMixin, ReadOnlyAdmin):
         for grant in queryset:
             try:
                 services.void_grant(grant=grant, actor=request.user, reason=reason)
+                self.log_change(request, grant, f"作废红包：{reason.strip()}")
                 done += 1
             except services.VoidError as exc:
                 self.message_user(request, f"红包 #{grant.pk}：{exc.message}", messages.ERROR)
@@ -242,6 +243,7 @@ class ClaimAdmin(TotalsMixin, ReadOnlyAdmin):
         for c in queryset:
             try:
                 services.mark_claim_paid(claim=c, actor=request.user, reference=reference)
+                self.log_change(request, c, f"标记已打款：{reference.strip() or '人工打款'}")
                 done += 1
             except services.PayoutMarkError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
@@ -266,6 +268,7 @@ class ClaimAdmin(TotalsMixin, ReadOnlyAdmin):
         for c in queryset:
             try:
                 services.mark_claim_failed(claim=c, actor=request.user, reason=reason)
+                self.log_change(request, c, f"标记打款失败：{reason.strip()}")
                 done += 1
             except services.PayoutMarkError as exc:
                 self.message_user(request, exc.message, messages.ERROR)

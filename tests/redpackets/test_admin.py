@@ -86,6 +86,9 @@ def test_it_voids_through_the_action_after_confirmation(customer, manager, packa
     assert done.status_code == 302
     grant.refresh_from_db()
     assert (grant.status, grant.voided_by, grant.void_reason) == ("voided", superuser, "虚假预约")
+    from django.contrib.admin.models import LogEntry
+
+    assert LogEntry.objects.get(object_id=str(grant.pk), user=superuser).change_message == "作废红包：虚假预约"
 
 
 def test_it_marks_manual_claims_paid_and_failed(boss, superuser, records):
