@@ -14,6 +14,7 @@ from backoffice.templatetags.money import fen_to_yuan_text
 
 from . import selectors, services
 from .exports import MANUAL_PAYOUT_SPEC, REDPACKETS_SPEC
+from .forms import RedPacketSettingsForm, RewardRuleForm
 from .models import Claim, Grant, GrantRefusal, LedgerEntry, RedPacketSettings, RewardRule, SandboxRedPack
 
 
@@ -59,6 +60,7 @@ def _confirm(modeladmin, request, queryset, *, action: str, title: str, need_rea
 
 @admin.register(RewardRule)
 class RewardRuleAdmin(admin.ModelAdmin):
+    form = RewardRuleForm
     list_display = ("trigger", "amount_yuan", "is_active", "updated_at")
     list_editable = ("is_active",)
 
@@ -69,6 +71,8 @@ class RewardRuleAdmin(admin.ModelAdmin):
 
 @admin.register(RedPacketSettings)
 class RedPacketSettingsAdmin(admin.ModelAdmin):
+    form = RedPacketSettingsForm
+    fields = ("total_budget_yuan", "duplicate_window_hours", "daily_cap_yuan", "lifetime_cap_yuan")
     list_display = ("__str__", "budget_yuan", "duplicate_window_hours", "daily_cap_yuan", "lifetime_cap_yuan")
 
     def has_add_permission(self, request):

@@ -159,3 +159,42 @@ def test_it_lets_only_finance_mark_payouts(records):
     assert pending.status == "paid"
     # The rows themselves are never edited through a form.
     assert finance.post(f"/admin/redpackets/claim/{pending.pk}/change/", {}).status_code == 403
+
+
+def test_it_edits_amounts_and_limits_in_yuan(boss):
+    from redpackets.models import RedPacketSettings, RewardRule
+
+    rule = RewardRule.objects.get(trigger="accepted")
+    page = boss.get(f"/admin/redpackets/rewardrule/{rule.pk}/change/")
+    assert 'value="30.00"' in page.content.decode()
+
+    response = boss.post(
+        f"/admin/redpackets/rewardrule/{rule.pk}/change/",
+        {"trigger": "accepted", "amount_yuan": "25.5", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.amount_fen == 2550
+
+    bad = boss.post(f"/admin/redpackets/rewardrule/{rule.pk}/change/", {"trigger": "accepted", "amount_yuan": "0.001"})
+    assert bad.status_code == 200
+    rule.refresh_from_db()
+    assert rule.amount_fen == 2550
+
+    response = boss.post(
+        "/admin/redpackets/redpacketsettings/1/change/",
+        {
+            "total_budget_yuan": "100000",
+            "duplicate_window_hours": "48",
+            "daily_cap_yuan": "50",
+            "lifetime_cap_yuan": "0",
+        },
+    )
+    assert response.status_code == 302
+    rp = RedPacketSettings.objects.get(pk=1)
+    assert (rp.total_budget_fen, rp.duplicate_window_hours, rp.daily_cap_fen, rp.lifetime_cap_fen) == (
+        10000000,
+        48,
+        5000,
+        0,
+    )
