@@ -79,9 +79,9 @@ def test_it_shows_staff_the_back_office_and_photos_only_with_permission(request,
     assert page.status_code == expected
     if expected == 200:
         html = page.content.decode()
-        for name in ("_accept", "_reject", "_unreachable"):
-            assert f'name="{name}"' in html
-        assert 'name="_complete"' not in html and 'name="_cancel"' not in html
+        for action in ("accept", "reject", "unreachable"):
+            assert f'id="booking-{action}"' in html
+        assert 'id="booking-complete"' not in html and 'id="booking-cancel"' not in html
         assert reverse("bookings:photo", args=[booking.photos.get().token]) in html
     assert client.get(reverse("bookings:photo", args=[booking.photos.get().token])).status_code == expected
     list_status = client.get(reverse("admin:bookings_booking_changelist")).status_code
