@@ -198,3 +198,17 @@ def test_it_edits_amounts_and_limits_in_yuan(boss):
         5000,
         0,
     )
+
+
+def test_it_exports_only_records_since_a_date(records, tmp_path):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    out = tmp_path / "since.csv"
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+
+    call_command("export", "redpackets", "--format", "csv", "--out", str(out), "--since", tomorrow)
+
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows == [["记录类型", "用户OpenID", "金额(元)", "原因", "预约编号", "状态", "时间"]]
