@@ -66,3 +66,14 @@ def status_label(status: str) -> str:
         return Booking.Status(status).label
     except ValueError:
         return status
+
+
+@register.filter
+def clean_html(value: str) -> str:
+    """Introductions are sanitised when saved; cleaning again on display also covers rows written
+    by other paths (imports, the shell) before they reach a customer's browser."""
+    from django.utils.safestring import mark_safe
+
+    from bookings.services import sanitize_intro_html
+
+    return mark_safe(sanitize_intro_html(value))  # noqa: S308 - nh3 output is safe markup

@@ -122,3 +122,13 @@ def test_it_shows_the_catalog_and_the_package(customer, package):
 def test_it_shows_an_empty_catalog_politely(customer):
     html = h5_client(customer).get(reverse("bookings:catalog")).content.decode()
     assert "暂无可预约的业务" in html
+
+
+@pytest.mark.django_db
+def test_it_never_shows_unsafe_markup_of_an_introduction(customer, package):
+    # Written without going through the back office (e.g. an import).
+    package.intro_html = '<p>介绍</p><script>alert(1)</script><img src="x" onerror="alert(2)">'
+    package.save(update_fields=["intro_html"])
+    html = h5_client(customer).get(reverse("bookings:package", args=[package.pk])).content.decode()
+    assert "<p>介绍</p>" in html
+    assert "<script>alert(1)" not in html and "onerror" not in html
