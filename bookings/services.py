@@ -278,6 +278,25 @@ def _notify_customer(booking: Booking, event: BookingEvent) -> None:
     )
 
 
+def _notify_handlers_of_cancel(booking: Booking, event: BookingEvent) -> None:
+    """The manager (or the fallback recipients) must not phone a customer who has cancelled."""
+    url = settings.SITE_URL + reverse("bookings:manage", args=[booking.pk])
+    for openid in selectors.notification_openids(booking):
+        send_template_on_commit(
+            openid=openid,
+            template=settings.WECHAT_TEMPLATE_BOOKING_STATUS,
+            data={
+                "character_string1": _keyword(booking.number),
+                "thing2": _keyword(booking.package.name),
+                "phrase3": "客户已取消",
+                "thing4": _keyword(f"{booking.name or booking.follower.display_name}已取消预约，无需再联系"),
+                "time5": _local(event.created_at),
+            },
+            url=url,
+            idempotency_key=f"booking:{booking.pk}:event:{event.pk}:handler:{openid}",
+        )
+
+
 def change_booking_status(
     *,
     booking_id: int,
@@ -343,4 +362,6 @@ def change_booking_status(
         if action == Action.ACCEPT:
             create_grant_for_booking(booking=booking, trigger="accepted")
         _notify_customer(booking, event)
+        if action == Action.CANCEL:
+            _notify_handlers_of_cancel(booking, event)
     return booking

@@ -132,3 +132,14 @@ def test_it_delivers_to_the_fallback_through_the_sandbox(wechat_sandbox, package
 
     message = SandboxMessage.objects.get(kind="template", user=duty_phone)
     assert booking.number in message.text
+
+
+@pytest.mark.django_db
+def test_it_tells_the_manager_when_the_customer_cancels(booking, customer, manager):
+    from wechat.models import OutboundMessage
+
+    services.change_booking_status(booking_id=booking.pk, action="cancel", actor_follower=customer)
+    to_manager = OutboundMessage.objects.filter(openid=manager.openid).order_by("-id").first()
+    assert to_manager.payload["data"]["phrase3"] == "客户已取消"
+    assert to_manager.payload["url"].endswith(f"/h5/bookings/manage/{booking.pk}/")
+    assert all(len(v) <= 20 for v in to_manager.payload["data"].values())
