@@ -5,11 +5,17 @@ Actions parse the staff input, ask for confirmation and call one service each.
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 
+from backoffice.exports import export_to_file
 from backoffice.templatetags.money import fen_to_yuan_text
 
 from . import selectors, services
@@ -37,6 +43,18 @@ def _csv_response(spec, queryset, filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _file_response(name: str, fmt: str, queryset, label: str) -> FileResponse:
+    """Write the export to a temporary file (bounded memory) and send it."""
+    handle, tmp = tempfile.mkstemp(suffix=f".{fmt}", prefix="redpackets-")
+    os.close(handle)
+    try:
+        export_to_file(name, fmt, tmp, queryset=queryset)
+        stream = open(tmp, "rb")  # noqa: SIM115 - FileResponse closes it
+    finally:
+        os.unlink(tmp)  # the open handle keeps the data readable until the response is sent
+    return FileResponse(stream, as_attachment=True, filename=f"{label}-{timezone.localtime():%Y%m%d-%H%M%S}.{fmt}")
 
 
 def _confirm(modeladmin, request, queryset, *, action: str, title: str, need_reason: bool, reason_label: str = ""):
@@ -108,10 +126,28 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class TotalsMixin:
-    """Show the totals of the filtered changelist above the results."""
+    """Show the totals of the filtered changelist above the results, and export what it shows."""
 
     change_list_template = "admin/redpackets/change_list_totals.html"
     totals_function = None
+
+    def get_urls(self):
+        name = f"redpackets_{self.model._meta.model_name}_export"
+        return [path("export/", self.admin_site.admin_view(self.export_view), name=name), *super().get_urls()]
+
+    def export_view(self, request):
+        """Export everything the change list currently shows (its filters and search), SPEC §3 columns."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        fmt = request.GET.get("format", "xlsx")
+        if fmt not in ("csv", "xlsx"):
+            fmt = "xlsx"
+        params = request.GET.copy()
+        params.pop("format", None)
+        request.GET = params
+        changelist = self.get_changelist_instance(request)
+        label = f"{self.model._meta.verbose_name}"
+        return _file_response("redpackets", fmt, changelist.get_queryset(request), label)
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)

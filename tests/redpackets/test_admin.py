@@ -212,3 +212,23 @@ def test_it_exports_only_records_since_a_date(records, tmp_path):
 
     rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
     assert rows == [["记录类型", "用户OpenID", "金额(元)", "原因", "预约编号", "状态", "时间"]]
+
+
+def test_it_exports_the_filtered_claim_list(boss, records):
+    _, paid, _ = records
+
+    page = boss.get("/admin/redpackets/claim/?status__exact=paid")
+    assert "/admin/redpackets/claim/export/?status__exact=paid&amp;format=csv" in page.content.decode()
+    response = boss.get("/admin/redpackets/claim/export/?status__exact=paid&format=csv")
+
+    assert response.status_code == 200
+    rows = list(csv.reader(b"".join(response.streaming_content).decode("utf-8-sig").splitlines()))
+    assert [r[:3] + r[4:6] for r in rows[1:]] == [
+        ["领取", paid.follower.openid, "10.00", paid.grant.booking.number, "已到账"]
+    ]
+
+
+def test_it_refuses_the_export_without_view_permission(records):
+    client, _ = staff_client()
+
+    assert client.get("/admin/redpackets/grant/export/?format=csv").status_code == 403
