@@ -57,3 +57,33 @@ def test_it_lets_exactly_one_of_two_concurrent_changes_win(first, second, custom
     assert booking.status != Booking.Status.PENDING
     # The submit event plus the winner's; the loser wrote nothing.
     assert booking.events.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_creates_one_booking_when_two_taps_arrive_together(customer, package):
+    from bookings.models import BookingEvent
+    from tests.bookings.conftest import VALID
+
+    barrier = threading.Barrier(2)
+    results = []
+
+    def tap():
+        try:
+            barrier.wait()
+            booking, created = services.submit_booking(
+                follower=customer, package=package, data=VALID, submit_token="same-tap"
+            )
+            results.append((booking.pk, created))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+
+    assert Booking.objects.count() == 1
+    assert sorted(created for _, created in results) == [False, True]
+    assert {pk for pk, _ in results} == {Booking.objects.get().pk}
+    assert BookingEvent.objects.count() == 1
