@@ -22,9 +22,12 @@ def backoff_seconds(retries: int) -> int:
 def deliver_outbound(self, message_id: int) -> str:
     """Send one OutboundMessage; retried with back-off on a retryable GatewayError only."""
     wait = delivery.wait_for_send_slot()
-    if wait:
-        # The shared rate is used up for longer than we want to block a worker: come back later.
-        raise self.retry(countdown=wait, max_retries=None)
+    if wait and not self.request.is_eager:
+        # The shared rate is used up for longer than we want to block a worker: come back later,
+        # as a new task so that waiting does not use up the retry budget. (In-process mode has
+        # no workers to protect, so it just sends.)
+        deliver_outbound.apply_async(args=[message_id], countdown=wait)
+        return "throttled"
     outcome = delivery.deliver(message_id=message_id, final_attempt=self.request.retries >= self.max_retries)
     if outcome.retry:
         raise self.retry(countdown=backoff_seconds(self.request.retries), exc=outcome.error)
