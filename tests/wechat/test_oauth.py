@@ -134,3 +134,16 @@ def test_it_refuses_an_authorize_request_for_another_site(wechat_sandbox, client
     )
 
     assert response.status_code == 400
+
+
+def test_it_gives_a_signed_in_follower_the_jssdk_config_for_a_page_of_this_site(wechat_sandbox, client):
+    user = following_user()
+    FollowerFactory(openid=user.openid)
+    assert client.get("/wechat/jssdk", {"url": "http://testserver/h5/"}).status_code == 403
+    client.get(authorize_as(client, user))
+
+    config = client.get("/wechat/jssdk", {"url": "http://testserver/h5/#share"}).json()
+    offsite = client.get("/wechat/jssdk", {"url": "https://evil.example.com/"})
+
+    assert config["appId"] == "wxsandbox0000000001" and len(config["signature"]) == 40
+    assert offsite.status_code == 400
