@@ -99,7 +99,7 @@ def _refusal_for(*, booking: Booking, trigger: str, amount_fen: int, rp: RedPack
         if duplicate:
             return (
                 GrantRefusal.Reason.DUPLICATE,
-                f"同一手机号{_window_text(rp.duplicate_window_hours)}内已预约过该套餐，本次预约不发红包",
+                f"同一手机号或同一用户{_window_text(rp.duplicate_window_hours)}内已预约过该套餐，本次预约不发红包",
             )
 
     active = Grant.objects.filter(status=Grant.Status.ACTIVE)

@@ -183,6 +183,14 @@ def test_it_lets_finance_pay_a_manual_claim(wechat_sandbox, settings, superuser)
             page.set_viewport_size({"width": 375, "height": 812})
             page.goto(f"{url}/h5/redpackets/")
             expect(page.locator("#rp-received")).to_have_text("10.00")
+
+            # Booking the same package again with the same phone earns no submit reward; he is told why.
+            again, _ = submit_booking(follower=customer, package=package, data={"name": "李四", "phone": "13600001111"})
+            page.goto(f"{url}/h5/bookings/{again.pk}/")
+            expect(page.locator(".rp-refusal")).to_contain_text("内已预约过该套餐，本次预约不发红包")
+            expect(page.locator("form.rp-claim")).to_have_count(0)
+            page.locator("#booking-redpackets").scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "redpackets-booking-refused.png"))
         finally:
             browser.close()
 
