@@ -192,3 +192,35 @@ def test_it_rechecks_owed_payouts_from_the_command(sandbox_pay, customer, grant)
     c.refresh_from_db()
     assert c.status == "paid"
     assert "paid 1" in out.getvalue()
+
+
+def test_it_lets_only_one_of_two_simultaneous_runs_pay(sandbox_pay, customer, grant, settings):
+    import threading
+    import time
+
+    from django.db import connection
+
+    settings.PAYOUT_PROVIDER = "manual"
+    c = claim(grant=grant, follower=customer, amount_fen=1000)
+    # Turn the manual claim into a sandbox one that no run has taken yet.
+    Claim.objects.filter(pk=c.pk).update(provider="sandbox")
+    set_fault("timeout")  # the first run holds the claim for about a second
+    outcomes = []
+
+    def run():
+        try:
+            outcomes.append(tasks.pay_claim.apply(args=[c.pk]).result)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run)
+    first.start()
+    time.sleep(0.3)
+    run()
+    first.join(timeout=30)
+
+    assert sorted(outcomes) == ["pending", "skipped"]
+    set_fault("")
+    assert tasks.pay_claim.apply(args=[c.pk]).result == "paid"
+    packet = SandboxRedPack.objects.get()
+    assert packet.send_calls == 1
