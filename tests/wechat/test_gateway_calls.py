@@ -153,3 +153,26 @@ def test_it_signs_the_jssdk_config_for_the_page_url(wechat_sandbox):
     raw = f"jsapi_ticket={ticket}&noncestr={config['nonceStr']}&timestamp={config['timestamp']}&url=http://example.com/h5/?a=1"
     assert config["signature"] == hashlib.sha1(raw.encode()).hexdigest()
     assert again["nonceStr"] != config["nonceStr"]
+
+
+def test_it_rewrites_only_wechat_hosts_and_only_in_sandbox_mode(settings):
+    settings.WECHAT_SANDBOX_BASE_URL = "http://sandbox.local:8000"
+
+    assert gateway.sandbox_url("https://api.weixin.qq.com/cgi-bin/token?x=1") == (
+        "http://sandbox.local:8000/sandbox/cgi-bin/token?x=1"
+    )
+    assert gateway.sandbox_url("https://api.mch.weixin.qq.com/mmpaymkttransfers/sendredpack") == (
+        "http://sandbox.local:8000/sandbox/pay/mmpaymkttransfers/sendredpack"
+    )
+    assert gateway.sandbox_url("https://example.com/a") == "https://example.com/a"
+
+
+def test_it_builds_browser_urls_for_real_wechat_when_the_sandbox_is_off(settings):
+    settings.WECHAT_SANDBOX = False
+
+    authorize = gateway.oauth_authorize_url(redirect_uri="https://wx.example.com/wechat/oauth/callback", state="s1")
+
+    assert authorize.startswith("https://open.weixin.qq.com/connect/oauth2/authorize?appid=")
+    assert "redirect_uri=https%3A%2F%2Fwx.example.com%2Fwechat%2Foauth%2Fcallback" in authorize
+    assert "scope=snsapi_base" in authorize and authorize.endswith("&state=s1#wechat_redirect")
+    assert gateway.qr_image_url("t/1") == "https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=t%2F1"

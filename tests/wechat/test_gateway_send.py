@@ -180,3 +180,25 @@ def test_it_rejects_a_malformed_rate(settings):
 
     with pytest.raises(ValueError):
         delivery.wait_for_send_slot()
+
+
+def test_it_comes_back_later_instead_of_blocking_a_worker_when_the_rate_is_used_up(wechat_sandbox, settings):
+    settings.WECHAT_SEND_RATE = "1/h"
+    user = following_user()
+    message = OutboundMessage.objects.create(
+        idempotency_key="throttle:1", kind=OutboundMessage.Kind.TEXT, openid=user.openid, payload={"text": "稍后发"}
+    )
+    assert delivery.wait_for_send_slot() == 0  # the hour's budget is used up
+
+    # As a worker runs it (not in-process): the send is handed to a new, delayed task. Here the
+    # suite's eager Celery runs that one at once, in-process, which sends.
+    deliver_outbound.push_request(is_eager=False, retries=0)
+    try:
+        outcome = deliver_outbound.run(message.pk)
+    finally:
+        deliver_outbound.pop_request()
+
+    assert outcome == "throttled"
+    message.refresh_from_db()
+    assert message.status == OutboundMessage.Status.SENT
+    assert message.attempts == 1
