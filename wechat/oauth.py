@@ -17,8 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 from accounts.h5auth import login_follower
-from accounts.selectors import follower_by_openid
-from wechat import gateway
+from wechat import gateway, services
 from wechat.gateway import GatewayError
 
 logger = logging.getLogger(__name__)
@@ -62,8 +61,8 @@ def oauth_callback(request):
     except GatewayError as exc:
         logger.warning("OAuth code exchange failed: %s", exc)
         return _refuse(request, "微信授权失败，请稍后重试。", status=502 if not exc.permanent else 403)
-    follower = follower_by_openid(openid)
-    if follower is None or not follower.is_subscribed:
+    follower = services.follower_for_sign_in(openid=openid)
+    if follower is None:
         return redirect("accounts:follow_first")
     login_follower(request, follower)
     return redirect(pending.get("next") or DEFAULT_NEXT)

@@ -70,6 +70,32 @@ def campaign_qr_image_url(*, code: str, name: str) -> str:
 # --- follower sync --------------------------------------------------------------------------------
 
 
+def follower_for_sign_in(*, openid: str) -> Follower | None:
+    """The follower an H5 sign-in belongs to, or None if he does not follow the account.
+
+    Our record is trusted when it says "following". Otherwise WeChat is asked (`user/info`): a
+    follower from before the platform that no sync imported yet, or one whose subscribe callback
+    was lost, is imported (no referrer) instead of being told to follow an account he follows.
+    WeChat being unreachable leaves our record as it is.
+    """
+    follower = Follower.objects.filter(openid=openid).first()
+    if follower is not None and follower.is_subscribed:
+        return follower
+    try:
+        info = gateway.follower_info(openid=openid)
+    except GatewayError:
+        logger.warning("user/info for sign-in failed", exc_info=True)
+        return None
+    if not info.get("subscribe"):
+        return None
+    subscribed_at = None
+    if info.get("subscribe_time"):
+        subscribed_at = datetime.fromtimestamp(int(info["subscribe_time"]), tz=UTC)
+    return accounts.import_follower(
+        openid=openid, subscribed_at=subscribed_at, unionid=info.get("unionid", "") or "", reason="H5登录时补录"
+    )
+
+
 @dataclass
 class SyncResult:
     seen: int = 0

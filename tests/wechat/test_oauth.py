@@ -5,8 +5,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from accounts.h5auth import SESSION_KEY
+from accounts.models import Follower
 from tests.factories import FollowerFactory
 from tests.wechat.sandbox_support import following_user
+from wechat.sandbox import services as sandbox_services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,7 +99,7 @@ def test_it_refuses_a_callback_without_a_session(wechat_sandbox, client):
 
 
 def test_it_shows_a_non_follower_how_to_follow(wechat_sandbox, client):
-    user = following_user("路人")  # follows on WeChat's side but the platform never heard of him
+    user = sandbox_services.create_user(nickname="路人")  # not following on WeChat either
 
     response = client.get(authorize_as(client, user))
 
@@ -112,10 +114,21 @@ def test_it_shows_a_non_follower_how_to_follow(wechat_sandbox, client):
 
 
 def test_it_shows_an_unfollowed_follower_how_to_follow(wechat_sandbox, client):
-    user = following_user()
+    user = sandbox_services.create_user(nickname="已取关")
     FollowerFactory(openid=user.openid, is_subscribed=False)
 
     assert client.get(authorize_as(client, user))["Location"] == "/h5/follow/"
+
+
+def test_it_signs_in_a_follower_the_platform_had_not_imported_yet(wechat_sandbox, client):
+    user = following_user("老粉")  # followed before the platform; no sync has run
+
+    response = client.get(authorize_as(client, user))
+
+    assert response["Location"] == "/h5/"
+    follower = Follower.objects.get(openid=user.openid)
+    assert (follower.source, follower.referrer, follower.is_subscribed) == ("import", None, True)
+    assert client.session[SESSION_KEY] == follower.pk
 
 
 def test_it_ignores_an_offsite_next(wechat_sandbox, client):
