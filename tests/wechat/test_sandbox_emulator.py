@@ -181,6 +181,19 @@ def test_it_shows_what_the_account_sent_and_reports_template_delivery(wechat_san
     assert newer["X-Last-Id"] == str(SandboxMessage.objects.filter(user=user).latest("id").id)
 
 
+def test_it_reports_a_mass_send_back_to_the_platform(wechat_sandbox, client):
+    following_user("甲")
+    following_user("乙")
+    with transaction.atomic():
+        notify.mass_send_text_on_commit(text="周末活动", idempotency_key="mass:report")
+    drain_receipts()
+
+    message = OutboundMessage.objects.get(idempotency_key="mass:report")
+    assert (message.status, message.delivery_status) == ("sent", "send success")
+    report = InboundMessage.objects.get(event="masssendjobfinish")
+    assert report.openid.startswith("oSBX")
+
+
 def test_it_shows_the_service_unavailable_notice_when_the_site_does_not_answer(wechat_sandbox, client, settings):
     user = new_user(client, "小明")
     settings.SITE_URL = "http://127.0.0.1:9"

@@ -234,12 +234,13 @@ def template_send(request):
         payload=data,
         msgid=msgid,
     )
-    _report_later(user.openid, msgid)
+    _report_later(user.openid, "TEMPLATESENDJOBFINISH", {"MsgID": str(msgid), "Status": "success"})
     return ok(msgid=msgid)
 
 
-def _report_later(openid: str, msgid: int) -> None:
-    """WeChat reports each template delivery with a TEMPLATESENDJOBFINISH event, a moment later.
+def _report_later(openid: str, event: str, extra: dict) -> None:
+    """WeChat reports template and mass deliveries with an event (TEMPLATESENDJOBFINISH,
+    MASSSENDJOBFINISH) a moment after answering the API call.
 
     The sender thread never touches the database (the repeat switch is read here), so it
     leaves no connection behind.
@@ -251,14 +252,9 @@ def _report_later(openid: str, msgid: int) -> None:
     def deliver():
         time.sleep(0.3)
         try:
-            callbacks.deliver_event(
-                openid=openid,
-                event="TEMPLATESENDJOBFINISH",
-                extra={"MsgID": str(msgid), "Status": "success"},
-                repeat=repeat,
-            )
+            callbacks.deliver_event(openid=openid, event=event, extra=extra, repeat=repeat)
         except Exception:  # noqa: BLE001 - the site may not be listening (e.g. during tests)
-            logger.info("sandbox: TEMPLATESENDJOBFINISH for %s not delivered", msgid, exc_info=True)
+            logger.info("sandbox: %s %s not delivered", event, extra, exc_info=True)
 
     thread = threading.Thread(target=deliver, daemon=True)
     _receipts.add(thread)
@@ -305,6 +301,10 @@ def custom_send(request):
     return ok()
 
 
+# MASSSENDJOBFINISH comes from a WeChat system account, not from a follower.
+MASS_REPORT_SENDER = "oSBXmasssendreport0000000000"
+
+
 def _mass(request, recipients_from):
     data = _body(request)
     client_msg_id = data.get("clientmsgid")
@@ -326,7 +326,8 @@ def _mass(request, recipients_from):
     else:
         raise ApiError(47003)
     msg_id = services.new_msgid() % 10**10
-    for user in recipients_from(data):
+    recipients = list(recipients_from(data))
+    for user in recipients:
         services.record_message(
             user=user,
             direction=SandboxMessage.Direction.TO_USER,
@@ -336,6 +337,10 @@ def _mass(request, recipients_from):
             payload=data,
             msgid=msg_id,
         )
+    count = len(recipients)
+    report = {"MsgID": str(msg_id), "Status": "send success", "TotalCount": count, "FilterCount": count}
+    report.update({"SentCount": count, "ErrorCount": 0})
+    _report_later(MASS_REPORT_SENDER, "MASSSENDJOBFINISH", report)
     return JsonResponse(
         {"errcode": 0, "errmsg": "send job submission success", "msg_id": msg_id, "msg_data_id": msg_id // 10}
     )
