@@ -94,3 +94,28 @@ def test_it_follows_scans_a_promo_code_and_opens_the_h5_home(wechat_sandbox, pag
     page.goto(f"{base}/sandbox/")
     expect(page.get_by_test_id("users")).to_contain_text("用户B")
     shot(page, "emulator-index")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_it_lets_the_tester_pick_a_user_and_shows_non_followers_how_to_follow(wechat_sandbox, page):
+    base = wechat_sandbox.url
+    stranger = sandbox_services.create_user(nickname="路人甲")
+    fan = sandbox_services.create_user(nickname="老粉丝")
+    sandbox_services.set_following(user=fan, following=True)
+
+    # An H5 link opened outside the emulator: the sandbox's authorize page asks who you are.
+    page.goto(f"{base}/h5/")
+    expect(page.get_by_text("你是哪个微信用户？")).to_be_visible()
+    shot(page, "sandbox-authorize")
+    page.get_by_role("button", name="路人甲").click()
+    expect(page.get_by_text("请先关注公众号")).to_be_visible()
+    expect(page.locator("img[alt=公众号二维码]")).to_be_visible()
+    shot(page, "h5-follow-first")
+    assert not Follower.objects.filter(openid=stranger.openid).exists()
+
+    # A follower from before the platform is recognised (imported, no referrer) and signed in.
+    page.goto(f"{base}/sandbox/phone/{fan.openid}/")
+    page.get_by_test_id("open-h5").click()
+    expect(page.get_by_test_id("referrer")).to_have_text("无")
+    assert Follower.objects.get(openid=fan.openid).source == Follower.Source.IMPORT
