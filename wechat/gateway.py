@@ -165,7 +165,10 @@ class _Client(WeChatClient):
             res.raise_for_status()
         except requests.RequestException as exc:
             raise WeChatClientException(None, None, client=self, request=exc.request, response=exc.response) from exc
-        result = res.json()
+        try:
+            result = res.json()
+        except ValueError as exc:
+            raise GatewayError("微信 stable_token 返回了非 JSON 内容", permanent=False) from exc
         if result.get("errcode"):
             raise WeChatClientException(result["errcode"], result.get("errmsg"), client=self, response=res)
         expires_in = int(result.get("expires_in", 7200))
@@ -448,6 +451,8 @@ def exchange_oauth_code(*, code: str) -> str:
         result = oauth.fetch_access_token(code)
     except (WeChatClientException, requests.RequestException) as exc:
         raise _translate(exc) from exc
+    except ValueError as exc:  # not JSON (an error page from a proxy, say)
+        raise GatewayError("微信网页授权接口返回了非 JSON 内容", permanent=False) from exc
     return result["openid"]
 
 
