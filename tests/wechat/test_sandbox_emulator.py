@@ -90,6 +90,21 @@ def test_it_scans_a_promo_code_and_follows_with_the_referrer(wechat_sandbox, cli
     assert QRScan.objects.filter(qr_code=other, follower=bob_follower, is_follow=False).exists()
 
 
+def test_it_lets_a_user_scan_a_follower_who_never_opened_his_personal_center(wechat_sandbox, client):
+    alice = new_user(client, "阿丽")
+    client.post(f"/sandbox/phone/{alice.openid}/follow")
+    alice_follower = Follower.objects.get(openid=alice.openid)
+    assert not QRCode.objects.filter(follower=alice_follower).exists()
+    bob = new_user(client, "阿博")
+
+    phone = client.get(f"/sandbox/phone/{bob.openid}/").content.decode()
+    assert "个人推广码 · 阿丽的推广码" in phone
+    client.post(f"/sandbox/phone/{bob.openid}/scan", {"follower_id": alice_follower.pk})
+
+    assert Follower.objects.get(openid=bob.openid).referrer == alice_follower
+    assert QRCode.objects.get(follower=alice_follower).follow_count == 1
+
+
 def test_it_repeats_deliveries_like_wechat_and_the_platform_handles_them_once(wechat_sandbox, client):
     WelcomeMessage.objects.create(text="欢迎！")
     sandbox_services.set_repeat_deliveries(True)

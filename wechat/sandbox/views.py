@@ -18,8 +18,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from PIL import Image, UnidentifiedImageError
 
+from accounts import services as accounts_services
 from accounts.h5auth import logout_follower
-from accounts.models import QRCode
+from accounts.models import Follower, QRCode
 from wechat.sandbox import callbacks, services
 from wechat.sandbox.models import SandboxFault, SandboxMedia, SandboxMessage, SandboxUser
 
@@ -90,19 +91,46 @@ def _qr_label(code: QRCode, nicknames: dict[str, str]) -> str:
     return code.name or code.scene
 
 
-def _qr_choices(user: SandboxUser):
-    """Every active code, labelled with its owner's WeChat nickname where the sandbox knows him."""
-    codes = list(QRCode.objects.filter(is_active=True).select_related("follower").order_by("kind", "id")[:200])
-    openids = [code.follower.openid for code in codes if code.follower_id]
+QR_CHOICES_LIMIT = 200
+
+
+def _qr_choices(user: SandboxUser) -> list[dict]:
+    """Every code a user could scan: the QRCode rows, plus the personal code of every follower
+    who has none yet (it is created when scanned, as his personal center would create it).
+    Labelled with the owner's WeChat nickname where the sandbox knows him."""
+    codes = list(
+        QRCode.objects.filter(is_active=True).select_related("follower").order_by("kind", "id")[:QR_CHOICES_LIMIT]
+    )
+    without_code = list(
+        Follower.objects.filter(is_subscribed=True)
+        .exclude(promo_code__in=QRCode.objects.filter(kind=QRCode.Kind.PERSONAL).values("code"))
+        .order_by("-id")[:QR_CHOICES_LIMIT]
+    )
+    openids = [code.follower.openid for code in codes if code.follower_id] + [f.openid for f in without_code]
     nicknames = dict(SandboxUser.objects.filter(openid__in=openids).values_list("openid", "nickname"))
-    return [
+    rows = [
         {
-            "code": code,
+            "field": "qr_id",
+            "value": code.pk,
+            "scene": code.scene,
+            "kind": code.get_kind_display(),
             "label": _qr_label(code, nicknames),
             "own": code.follower_id is not None and code.follower.openid == user.openid,
         }
         for code in codes
     ]
+    for follower in without_code:
+        rows.append(
+            {
+                "field": "follower_id",
+                "value": follower.pk,
+                "scene": f"{QRCode.Kind.PERSONAL}:{follower.promo_code}",
+                "kind": QRCode.Kind.PERSONAL.label,
+                "label": f"{nicknames.get(follower.openid) or follower.display_name}的推广码",
+                "own": follower.openid == user.openid,
+            }
+        )
+    return rows
 
 
 def phone(request, openid):
@@ -166,7 +194,11 @@ def unfollow(request, openid):
 def scan(request, openid):
     """Scan a personal / store / campaign code: subscribe with qrscene_<scene>, or SCAN if following."""
     user = get_object_or_404(SandboxUser, openid=openid)
-    code = get_object_or_404(QRCode, pk=request.POST.get("qr_id"))
+    if request.POST.get("follower_id"):
+        owner = get_object_or_404(Follower, pk=request.POST["follower_id"])
+        code = accounts_services.personal_qr(owner)
+    else:
+        code = get_object_or_404(QRCode, pk=request.POST.get("qr_id"))
     sandbox_qr = services.qr_for_scene(scene_str=code.scene, ticket=code.ticket)
     owner = code.follower.openid if code.follower_id else ""
     nicknames = dict(SandboxUser.objects.filter(openid=owner).values_list("openid", "nickname"))
