@@ -96,6 +96,7 @@ class WeChatHTTPAdapter(HTTPAdapter):
             kwargs["timeout"] = _timeout()
         if settings.WECHAT_SANDBOX:
             request.url = sandbox_url(request.url)
+            kwargs.pop("cert", None)  # WeChat Pay's client certificate means nothing to the sandbox
         return super().send(request, **kwargs)
 
 

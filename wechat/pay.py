@@ -12,16 +12,14 @@ at call time so tests can point it at their live server.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 from wechatpy.exceptions import WeChatPayException
 from wechatpy.pay import WeChatPay
 
-PAY_HOST = "api.mch.weixin.qq.com"
-SANDBOX_PAY_PREFIX = "/sandbox/pay"
+from wechat.gateway import mount_wechat_adapter
+
 # Credentials of the imitation merchant account; the sandbox signs and checks with the same key.
 SANDBOX_MCH_ID = "1900000109"
 SANDBOX_API_KEY = "sandboxPayKey0123456789abcdefABCD"
@@ -40,23 +38,6 @@ class RedPackOutcome:
     message: str = ""
 
 
-class _RewriteHostAdapter(HTTPAdapter):
-    """Send requests meant for WeChat Pay to the sandbox base URL instead."""
-
-    def __init__(self, base_url: str, prefix: str):
-        super().__init__()
-        self.base = urlsplit(base_url)
-        self.prefix = prefix
-
-    def send(self, request, **kwargs):
-        parts = urlsplit(request.url)
-        request.url = urlunsplit(
-            (self.base.scheme, self.base.netloc, self.base.path.rstrip("/") + self.prefix + parts.path, parts.query, "")
-        )
-        kwargs.pop("cert", None)
-        return super().send(request, **kwargs)
-
-
 def sandbox_credentials() -> tuple[str, str]:
     """(mch_id, api_key) of the imitation merchant account; the sandbox verifies signatures with it."""
     return (
@@ -71,9 +52,8 @@ def _client(*, sandbox: bool) -> WeChatPay:
     if use_sandbox:
         mch_id, api_key = sandbox_credentials()
         client = WeChatPay(appid=settings.WECHAT_APP_ID, api_key=api_key, mch_id=mch_id, timeout=timeout)
-        client._http.mount(
-            f"https://{PAY_HOST}/", _RewriteHostAdapter(settings.WECHAT_SANDBOX_BASE_URL, SANDBOX_PAY_PREFIX)
-        )
+        # The gateway's adapter sends api.mch.weixin.qq.com to the sandbox's /sandbox/pay/ imitation.
+        mount_wechat_adapter(client._http)
         return client
     return WeChatPay(
         appid=settings.WECHAT_APP_ID,
