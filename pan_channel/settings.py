@@ -140,6 +140,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     # Payouts still owed (a pending answer, a lost task): re-query / resend with the same bill number.
     "redpackets-recheck-payouts": {"task": "redpackets.tasks.recheck_payouts", "schedule": 300.0},
+    # Outbound messages a killed worker left in `sending` (or whose task was lost): resend them.
+    "wechat-recover-outbound": {"task": "wechat.tasks.recover_outbound", "schedule": 60.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -187,6 +189,8 @@ WECHAT_AES_KEY = os.environ.get("WECHAT_AES_KEY", "")
 WECHAT_SANDBOX_BASE_URL = os.environ.get("WECHAT_SANDBOX_BASE_URL", SITE_URL).rstrip("/")
 # Outbound rate per WeChat quota (messages per second, per process pool).
 WECHAT_SEND_RATE = os.environ.get("WECHAT_SEND_RATE", "50/s")
+# The sandbox's imitation of WeChat's send limit (45011 beyond it); empty = unlimited.
+WECHAT_SANDBOX_SEND_LIMIT = os.environ.get("WECHAT_SANDBOX_SEND_LIMIT", "")
 # Seconds before a WeChat API call is abandoned (and retried later by the send task).
 WECHAT_HTTP_TIMEOUT = envint("WECHAT_HTTP_TIMEOUT", 10)
 WECHAT_TEMPLATE_BOOKING_NEW = os.environ.get("WECHAT_TEMPLATE_BOOKING_NEW", "tpl_booking_new")

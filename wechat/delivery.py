@@ -3,10 +3,13 @@
 `wechat.notify` creates the OutboundMessage row (inside the caller's transaction) and enqueues
 `wechat.tasks.deliver_outbound` on commit; the task calls `deliver()` here.
 
-Exactly-once is impossible with a remote API, so we choose *at most once*: the row is claimed
-(pending → sending, a conditional UPDATE) before the call, so a second run of the task finds
-nothing to do. A worker killed mid-call leaves the row in `sending` for staff to look at
-rather than risk a duplicate message to a customer.
+The row is claimed (pending → sending, a conditional UPDATE) before the call, so a second
+run of the task finds nothing to do. A worker killed mid-call leaves the row in `sending`:
+we cannot know whether WeChat got the message. For template and mass messages WeChat
+de-duplicates by our client message id (derived from the idempotency key, 10 minutes for
+templates), so `recover_stale()` puts such rows back to pending and sends them again —
+nothing lost, nothing twice. Customer-service messages have no such id: they stay at
+*at most once*, left in `sending` for staff rather than risk a duplicate to a customer.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from wechat import gateway
@@ -76,7 +80,11 @@ def _send(message: OutboundMessage) -> str:
     payload = message.payload
     if message.kind == Kind.TEMPLATE:
         return gateway.send_template(
-            openid=message.openid, template_id=payload["template"], data=payload["data"], url=payload.get("url", "")
+            openid=message.openid,
+            template_id=payload["template"],
+            data=payload["data"],
+            url=payload.get("url", ""),
+            client_msg_id=client_msg_id(message.idempotency_key),
         )
     if message.kind == Kind.TEXT:
         gateway.send_text(openid=message.openid, text=payload["text"])
@@ -139,3 +147,36 @@ def deliver(*, message_id: int, final_attempt: bool = False) -> Outcome:
         status=Status.SENT, wechat_msgid=msgid or "", error="", sent_at=timezone.now(), updated_at=timezone.now()
     )
     return Outcome(status=Status.SENT)
+
+
+# Kinds whose resend WeChat de-duplicates by our client message id (see the module docstring).
+RESENDABLE = (Kind.TEMPLATE, Kind.MASS_TEXT, Kind.MASS_NEWS)
+# Long enough that a live worker has finished (the HTTP timeout is seconds), short enough to
+# stay inside WeChat's 10-minute de-duplication window.
+STALE_AFTER_SECONDS = 120
+
+
+def recover_stale(*, older_than_seconds: int = STALE_AFTER_SECONDS, limit: int = 5000) -> int:
+    """Re-enqueue messages whose task was lost: `sending` rows of a killed worker (resendable
+    kinds only) and `pending` rows nobody picked up. Returns how many were enqueued."""
+    from wechat.tasks import deliver_outbound
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stale = OutboundMessage.objects.filter(updated_at__lt=cutoff).filter(
+        Q(status=Status.PENDING) | Q(status=Status.SENDING, kind__in=RESENDABLE)
+    )
+    ids = list(stale.order_by("id").values_list("id", flat=True)[:limit])
+    count = 0
+    for message_id in ids:
+        # Conditional: a row a live worker just finished is not touched.
+        reset = (
+            OutboundMessage.objects.filter(pk=message_id, updated_at__lt=cutoff)
+            .filter(Q(status=Status.PENDING) | Q(status=Status.SENDING, kind__in=RESENDABLE))
+            .update(status=Status.PENDING, updated_at=timezone.now())
+        )
+        if reset:
+            deliver_outbound.delay(message_id)
+            count += 1
+    if count:
+        logger.warning("re-enqueued %s outbound messages whose task was lost", count)
+    return count

@@ -292,9 +292,18 @@ def _template_data(data: dict) -> dict:
     return out
 
 
-def send_template(*, openid: str, template_id: str, data: dict, url: str = "") -> str:
-    """Send a template message; returns WeChat's msgid. Raises GatewayError."""
-    result = _call(lambda c: c.message.send_template(openid, template_id, _template_data(data), url=url or None))
+def send_template(*, openid: str, template_id: str, data: dict, url: str = "", client_msg_id: str = "") -> str:
+    """Send a template message; returns WeChat's msgid. Raises GatewayError.
+
+    `client_msg_id` is WeChat's de-duplication id (防重入id): for the same openid and id WeChat
+    sends one message within 10 minutes, so a send retried after a crash is not a duplicate.
+    """
+    payload = {"touser": openid, "template_id": template_id, "data": _template_data(data)}
+    if url:
+        payload["url"] = url
+    if client_msg_id:
+        payload["client_msg_id"] = client_msg_id[:64]
+    result = _call(lambda c: c.post("message/template/send", data=payload))
     return str(result.get("msgid", ""))
 
 

@@ -32,3 +32,9 @@ def deliver_outbound(self, message_id: int) -> str:
     if outcome.retry:
         raise self.retry(countdown=backoff_seconds(self.request.retries), exc=outcome.error)
     return outcome.status
+
+
+@shared_task(ignore_result=True)
+def recover_outbound() -> int:
+    """Beat, every minute: resend what a killed worker or a lost task left behind."""
+    return delivery.recover_stale()

@@ -13,10 +13,13 @@ import logging
 import secrets
 import threading
 import time
+from datetime import timedelta
 from functools import wraps
 
 import qrcode
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -130,23 +133,26 @@ def endpoint(name: str, *, token: bool = True, message: bool = False):
 
 
 def _dispatch(request, view, call, token_required, message, *args, **kwargs):
-    slow = services.consume_fault(SandboxFault.Kind.SLOW)
+    armed = services.armed_fault_kinds()
+    slow = services.consume_fault(SandboxFault.Kind.SLOW, armed=armed)
     if slow:
         time.sleep(slow.delay_seconds)
-    if services.consume_fault(SandboxFault.Kind.HTTP_5XX):
+    if services.consume_fault(SandboxFault.Kind.HTTP_5XX, armed=armed):
         call.errcode = -502
         return HttpResponse("<html><body>502 Bad Gateway</body></html>", status=502)
     try:
         if token_required:
-            _check_token(call.access_token)
-        if services.consume_fault(SandboxFault.Kind.BUSY):
+            _check_token(call.access_token, armed=armed)
+        if services.consume_fault(SandboxFault.Kind.BUSY, armed=armed):
             raise ApiError(-1)
-        if services.consume_fault(SandboxFault.Kind.QUOTA):
+        if services.consume_fault(SandboxFault.Kind.QUOTA, armed=armed):
             raise ApiError(45009)
         if message:
-            if services.consume_fault(SandboxFault.Kind.NOT_FOLLOWING):
+            if not _within_rate_limit():
+                raise ApiError(45011)
+            if services.consume_fault(SandboxFault.Kind.NOT_FOLLOWING, armed=armed):
                 raise ApiError(43004)
-            if services.consume_fault(SandboxFault.Kind.OUTSIDE_WINDOW):
+            if services.consume_fault(SandboxFault.Kind.OUTSIDE_WINDOW, armed=armed):
                 raise ApiError(45015)
         return view(request, *args, **kwargs)
     except ApiError as exc:
@@ -154,7 +160,23 @@ def _dispatch(request, view, call, token_required, message, *args, **kwargs):
         return error(exc.code)
 
 
-def _check_token(value: str) -> None:
+def _within_rate_limit() -> bool:
+    """WeChat-like send limit (WECHAT_SANDBOX_SEND_LIMIT, e.g. "200/s"; empty = none): a fixed
+    window counter in the cache, answered 45011 (per-period quota) once used up."""
+    limit_text = getattr(settings, "WECHAT_SANDBOX_SEND_LIMIT", "")
+    if not limit_text:
+        return True
+    count, _, unit = limit_text.partition("/")
+    period = {"s": 1, "m": 60, "h": 3600}[(unit or "s").strip().lower()[:1]]
+    key = f"sandbox:send-limit:{period}:{int(time.time() // period)}"
+    cache.add(key, 0, period + 5)
+    try:
+        return cache.incr(key) <= int(count)
+    except ValueError:  # expired between add and incr: a new window has begun
+        return True
+
+
+def _check_token(value: str, armed: set[str] | None = None) -> None:
     if not value:
         raise ApiError(41001)
     token = SandboxToken.objects.filter(token=value, kind=SandboxToken.Kind.API).first()
@@ -166,7 +188,7 @@ def _check_token(value: str) -> None:
         raise ApiError(42001)
     for kind, code in ((SandboxFault.Kind.TOKEN_EXPIRED, 42001), (SandboxFault.Kind.TOKEN_REVOKED, 40001)):
         # Only tokens issued before the fault was armed fail, so a fresh token always works.
-        if services.consume_fault(kind, token_issued_before=token.issued_at):
+        if services.consume_fault(kind, token_issued_before=token.issued_at, armed=armed):
             SandboxToken.objects.filter(pk=token.pk).update(revoked_code=code)
             raise ApiError(code)
 
@@ -224,16 +246,33 @@ def template_send(request):
         raise ApiError(47003)
     if not user.is_following:
         raise ApiError(43004)
-    msgid = services.new_msgid()
-    services.record_message(
-        user=user,
-        direction=SandboxMessage.Direction.TO_USER,
-        kind=SandboxMessage.Kind.TEMPLATE,
-        msgtype="template",
-        text=_template_text(data["data"]),
-        payload=data,
-        msgid=msgid,
-    )
+    client_msg_id = str(data.get("client_msg_id") or "")[:64]
+    with transaction.atomic():
+        if client_msg_id:
+            # 防重入: one message per openid + client_msg_id within 10 minutes, like WeChat.
+            SandboxUser.objects.select_for_update().filter(pk=user.pk).first()
+            earlier = (
+                SandboxMessage.objects.filter(
+                    user=user,
+                    kind=SandboxMessage.Kind.TEMPLATE,
+                    payload__client_msg_id=client_msg_id,
+                    created_at__gte=timezone.now() - timedelta(minutes=10),
+                )
+                .values_list("msgid", flat=True)
+                .first()
+            )
+            if earlier:
+                return ok(msgid=earlier)
+        msgid = services.new_msgid()
+        services.record_message(
+            user=user,
+            direction=SandboxMessage.Direction.TO_USER,
+            kind=SandboxMessage.Kind.TEMPLATE,
+            msgtype="template",
+            text=_template_text(data["data"]),
+            payload=data,
+            msgid=msgid,
+        )
     _report_later(user.openid, "TEMPLATESENDJOBFINISH", {"MsgID": str(msgid), "Status": "success"})
     return ok(msgid=msgid)
 

@@ -115,8 +115,15 @@ def disarm_faults() -> None:
     SandboxFault.objects.update(remaining=0)
 
 
-def consume_fault(kind: str, *, token_issued_before=None) -> SandboxFault | None:
+def armed_fault_kinds() -> set[str]:
+    """The kinds with injections left: one query per API call instead of one per kind."""
+    return set(SandboxFault.objects.filter(remaining__gt=0).values_list("kind", flat=True))
+
+
+def consume_fault(kind: str, *, token_issued_before=None, armed: set[str] | None = None) -> SandboxFault | None:
     """Use one injection of `kind` if armed (atomically: two concurrent calls cannot both use the last)."""
+    if armed is not None and kind not in armed:
+        return None
     qs = SandboxFault.objects.filter(kind=kind, remaining__gt=0)
     if token_issued_before is not None:
         qs = qs.filter(armed_at__gt=token_issued_before)
