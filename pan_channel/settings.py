@@ -135,13 +135,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Shanghai"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task reserved by a worker that dies comes back to the queue after this many seconds
+# (acks_late). It must exceed the longest retry countdown (10 minutes, wechat.tasks).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 900)}
 # Periodic work for `celery beat`.
 CELERY_BEAT_SCHEDULE = {
     # Payouts still owed (a pending answer, a lost task): re-query / resend with the same bill number.
     "redpackets-recheck-payouts": {"task": "redpackets.tasks.recheck_payouts", "schedule": 300.0},
     # Outbound messages a killed worker left in `sending` (or whose task was lost): resend them.
-    "wechat-recover-outbound": {"task": "wechat.tasks.recover_outbound", "schedule": 60.0},
+    "wechat-recover-outbound": {"task": "wechat.tasks.recover_outbound", "schedule": 30.0},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -151,28 +151,33 @@ def deliver(*, message_id: int, final_attempt: bool = False) -> Outcome:
 
 # Kinds whose resend WeChat de-duplicates by our client message id (see the module docstring).
 RESENDABLE = (Kind.TEMPLATE, Kind.MASS_TEXT, Kind.MASS_NEWS)
-# Long enough that a live worker has finished (the HTTP timeout is seconds), short enough to
-# stay inside WeChat's 10-minute de-duplication window.
-STALE_AFTER_SECONDS = 120
+# A live worker finishes a claimed send within its HTTP timeout; well past that, the worker is
+# gone. Well inside WeChat's 10-minute de-duplication window, so the resend stays a no-op.
+SENDING_STALE_SECONDS = 60
+# A pending row may legitimately wait in the queue behind a large fan-out; only after an hour
+# do we assume its task was lost (a flushed broker). A killed worker's reserved tasks come back
+# through the broker (acks_late + the visibility timeout), not through here.
+PENDING_STALE_SECONDS = 3600
 
 
-def recover_stale(*, older_than_seconds: int = STALE_AFTER_SECONDS, limit: int = 5000) -> int:
-    """Re-enqueue messages whose task was lost: `sending` rows of a killed worker (resendable
-    kinds only) and `pending` rows nobody picked up. Returns how many were enqueued."""
+def _stale_filter(now):
+    return Q(
+        status=Status.SENDING, kind__in=RESENDABLE, updated_at__lt=now - timedelta(seconds=SENDING_STALE_SECONDS)
+    ) | Q(status=Status.PENDING, updated_at__lt=now - timedelta(seconds=PENDING_STALE_SECONDS))
+
+
+def recover_stale(*, limit: int = 5000) -> int:
+    """Re-enqueue messages whose task was lost: `sending` rows a killed worker left (resendable
+    kinds only) and `pending` rows nobody picked up for an hour. Returns how many."""
     from wechat.tasks import deliver_outbound
 
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    stale = OutboundMessage.objects.filter(updated_at__lt=cutoff).filter(
-        Q(status=Status.PENDING) | Q(status=Status.SENDING, kind__in=RESENDABLE)
-    )
-    ids = list(stale.order_by("id").values_list("id", flat=True)[:limit])
+    now = timezone.now()
+    ids = list(OutboundMessage.objects.filter(_stale_filter(now)).order_by("id").values_list("id", flat=True)[:limit])
     count = 0
     for message_id in ids:
-        # Conditional: a row a live worker just finished is not touched.
-        reset = (
-            OutboundMessage.objects.filter(pk=message_id, updated_at__lt=cutoff)
-            .filter(Q(status=Status.PENDING) | Q(status=Status.SENDING, kind__in=RESENDABLE))
-            .update(status=Status.PENDING, updated_at=timezone.now())
+        # Conditional: a row a live worker finished meanwhile is not touched.
+        reset = OutboundMessage.objects.filter(_stale_filter(now), pk=message_id).update(
+            status=Status.PENDING, updated_at=timezone.now()
         )
         if reset:
             deliver_outbound.delay(message_id)

@@ -61,3 +61,37 @@ def mass_send_articles_on_commit(
     """Articles (draft/add, then an mpnews mass send). Each article: title, content, thumb_media_id…"""
     payload = {"articles": articles, "openids": list(openids) if openids is not None else None}
     _enqueue(kind=Kind.MASS_NEWS, openid="", payload=payload, idempotency_key=idempotency_key)
+
+
+def send_template_to_many(
+    *, openids: list[str], template: str, data: dict, url: str = "", campaign_key: str, batch_size: int = 1000
+) -> int:
+    """One template notification to many followers (a campaign): a row per follower keyed
+    `<campaign_key>:<openid>`, written in batches; each batch enqueued as it commits.
+
+    Safe to call again with the same campaign key (after a crash, say): rows that exist are
+    not duplicated and only those still pending are enqueued. Returns how many were enqueued.
+    """
+    from wechat.tasks import deliver_outbound
+
+    payload = {"template": template, "data": data, "url": url}
+    enqueued = 0
+    for start in range(0, len(openids), batch_size):
+        batch = openids[start : start + batch_size]
+        keys = [f"{campaign_key}:{openid}"[:200] for openid in batch]
+        with transaction.atomic():
+            OutboundMessage.objects.bulk_create(
+                [
+                    OutboundMessage(idempotency_key=key, kind=Kind.TEMPLATE, openid=openid, payload=payload)
+                    for key, openid in zip(keys, batch, strict=True)
+                ],
+                ignore_conflicts=True,
+            )
+            ids = list(
+                OutboundMessage.objects.filter(
+                    idempotency_key__in=keys, status=OutboundMessage.Status.PENDING
+                ).values_list("id", flat=True)
+            )
+            transaction.on_commit(lambda ids=ids: [deliver_outbound.delay(pk) for pk in ids])
+        enqueued += len(ids)
+    return enqueued

@@ -66,6 +66,23 @@ def test_it_sends_a_template_the_dead_worker_never_sent(wechat_sandbox):
     assert SandboxMessage.objects.filter(user=user, kind="template").count() == 1
 
 
+def test_it_resends_a_pending_row_whose_task_was_lost_long_ago(wechat_sandbox):
+    user = following_user()
+    with transaction.atomic():
+        message = OutboundMessage.objects.create(
+            idempotency_key="fanout:4",
+            kind=OutboundMessage.Kind.TEMPLATE,
+            openid=user.openid,
+            payload={"template": "tpl", "data": {"thing1": "x"}, "url": ""},
+        )
+    OutboundMessage.objects.filter(pk=message.pk).update(updated_at=timezone.now() - dt.timedelta(minutes=5))
+    assert delivery.recover_stale() == 0  # may still be waiting in the queue behind a fan-out
+
+    OutboundMessage.objects.filter(pk=message.pk).update(updated_at=timezone.now() - dt.timedelta(hours=2))
+    assert delivery.recover_stale() == 1
+    assert OutboundMessage.objects.get(pk=message.pk).status == Status.SENT
+
+
 def test_it_leaves_recent_and_unresendable_rows_alone(wechat_sandbox):
     user = following_user()
     recent = notify_template(user, "fanout:3")
@@ -91,3 +108,24 @@ def test_it_answers_45011_past_the_sandbox_send_limit(wechat_sandbox, settings):
 
     assert "45011" in str(caught.value)
     assert caught.value.permanent is False
+
+
+def test_it_notifies_many_followers_once_each_even_when_called_twice(wechat_sandbox):
+    users = [following_user() for _ in range(5)]
+    openids = [u.openid for u in users]
+
+    assert (
+        notify.send_template_to_many(
+            openids=openids, template="tpl", data={"thing1": "活动"}, campaign_key="campaign:1", batch_size=2
+        )
+        == 5
+    )
+    assert (
+        notify.send_template_to_many(
+            openids=openids, template="tpl", data={"thing1": "活动"}, campaign_key="campaign:1", batch_size=2
+        )
+        == 0
+    )
+
+    assert OutboundMessage.objects.filter(status=Status.SENT).count() == 5
+    assert SandboxMessage.objects.filter(kind="template").count() == 5
