@@ -17,9 +17,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(*, workers: int = 4, extra_env: dict | None = None):
+def gunicorn(*, workers: int = 4, extra_env: dict | None = None, port: int | None = None):
     """Yield the base URL of a running gunicorn (sync workers, as in production)."""
-    port = free_port()
+    port = port or free_port()
     OUT.mkdir(parents=True, exist_ok=True)
     log = open(OUT / "gunicorn.log", "a")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
