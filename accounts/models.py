@@ -60,7 +60,7 @@ class Follower(models.Model):
     nickname = models.CharField("昵称", max_length=64, blank=True)
     avatar_url = models.URLField("头像", max_length=500, blank=True)
     real_name = models.CharField("姓名", max_length=32, blank=True)
-    phone = models.CharField("手机号", max_length=20, blank=True, db_index=True)
+    phone = models.CharField("手机号", max_length=20, blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
 
     is_subscribed = models.BooleanField("关注中", default=False)
@@ -72,14 +72,34 @@ class Follower(models.Model):
     # Attribution, fixed at the first subscription (attributed_at set) and changed afterwards
     # only by staff through the services, which write an AttributionChange row.
     source = models.CharField("来源", max_length=20, choices=Source.choices, blank=True)
+    # referrer/channel_manager lookups use the composite indexes in Meta; the single-column
+    # indexes Django would add cost every insert on the follow hot path and serve nothing.
     source_qr = models.ForeignKey(
-        "QRCode", verbose_name="来源二维码", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "QRCode",
+        verbose_name="来源二维码",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     referrer = models.ForeignKey(
-        "self", verbose_name="推荐人", null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals"
+        "self",
+        verbose_name="推荐人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+        db_index=False,
     )
     channel_manager = models.ForeignKey(
-        "self", verbose_name="渠道经理", null=True, blank=True, on_delete=models.SET_NULL, related_name="customers"
+        "self",
+        verbose_name="渠道经理",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
+        db_index=False,
     )
     store = models.ForeignKey(
         OrgUnit, verbose_name="归属门店", null=True, blank=True, on_delete=models.SET_NULL, related_name="followers"
@@ -176,7 +196,9 @@ class QRScan(models.Model):
     """One scan of a code (subscribe through it or SCAN while following), for statistics."""
 
     qr_code = models.ForeignKey(QRCode, verbose_name="二维码", on_delete=models.CASCADE, related_name="scans")
-    follower = models.ForeignKey(Follower, verbose_name="粉丝", on_delete=models.CASCADE, related_name="+")
+    follower = models.ForeignKey(
+        Follower, verbose_name="粉丝", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     is_follow = models.BooleanField("带来关注", default=False)
     created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
 
@@ -199,17 +221,41 @@ class AttributionChange(models.Model):
         Follower, verbose_name="粉丝", on_delete=models.CASCADE, related_name="attribution_changes"
     )
     kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    # Shown beside the follower, never searched by: no indexes (they cost on every follow).
     old_manager = models.ForeignKey(
-        Follower, verbose_name="原渠道经理", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Follower,
+        verbose_name="原渠道经理",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     new_manager = models.ForeignKey(
-        Follower, verbose_name="新渠道经理", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Follower,
+        verbose_name="新渠道经理",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     referrer = models.ForeignKey(
-        Follower, verbose_name="推荐人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Follower,
+        verbose_name="推荐人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
     )
     actor_label = models.CharField("操作来源", max_length=64, blank=True, help_text="系统/命令行等非后台操作的来源")
     reason = models.CharField("原因", max_length=200, blank=True)

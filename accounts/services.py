@@ -95,17 +95,18 @@ def _resolve_scene(scene: str | None) -> _Target | None:
     with connection.cursor() as cursor:
         if kind == QRCode.Kind.PERSONAL:
             cursor.execute(
-                "SELECT id, openid, nickname, is_channel_manager, channel_manager_id"
-                " FROM accounts_follower WHERE promo_code = %s",
-                [code],
+                "SELECT f.id, f.openid, f.nickname, f.is_channel_manager, f.channel_manager_id, q.id"
+                " FROM accounts_follower f LEFT JOIN accounts_qrcode q ON q.kind = %s AND q.code = f.promo_code"
+                " WHERE f.promo_code = %s",
+                [QRCode.Kind.PERSONAL, code],
             )
             owner = cursor.fetchone()
             if owner is None:
                 return UNKNOWN
-            owner_id, owner_openid, owner_nickname, owner_is_manager, owner_manager_id = owner
-            # The personal QR row is created on first use, by the counting upsert in _count_scan.
+            owner_id, owner_openid, owner_nickname, owner_is_manager, owner_manager_id, qr_id = owner
+            # A personal QR row is created on first use (_count_scan / _personal_qr_id).
             return _Target(
-                qr_id=None,
+                qr_id=qr_id,
                 source=Follower.Source.PERSONAL_QR,
                 referrer_id=owner_id,
                 manager_id=owner_id if owner_is_manager else owner_manager_id,
@@ -315,6 +316,93 @@ def _would_cycle(follower_id: int, referrer_id: int) -> bool:
         return cursor.fetchone() is not None
 
 
+Attribution = tuple[str, int | None, int | None, int | None, str]
+
+
+def _new_follower_attribution(target: _Target | None, scene: str | None) -> Attribution:
+    """(source, referrer_id, manager_id, store_id, reason) for a follower seen for the first time.
+
+    A brand-new follower cannot have scanned his own code nor close a cycle: nobody can be
+    below someone who did not exist until now.
+    """
+    if target is None:
+        return Follower.Source.SEARCH, None, None, None, "搜索关注"
+    reason = {
+        Follower.Source.PERSONAL_QR: "扫描个人推广码关注",
+        Follower.Source.STORE_QR: "扫描门店码关注",
+        Follower.Source.CAMPAIGN_QR: "扫描活动码关注",
+        Follower.Source.UNKNOWN_QR: f"扫描无法识别的二维码关注（{(scene or '')[:60]}）",
+    }[target.source]
+    return target.source, target.referrer_id, target.manager_id, target.store_id, reason
+
+
+def _subscribe_new_follower(*, openid: str, scene: str | None, target: _Target | None, at: dt.datetime):
+    """The campaign-burst hot path on PostgreSQL: a follower we have never seen.
+
+    The row is inserted with its attribution already decided (no second version of the row,
+    no second round of index updates); then one statement counts the scan, writes the QRScan
+    and the AttributionChange. Returns None when the OpenID exists already (a refollow, or
+    someone recorded by an earlier event): the general path handles those.
+    """
+    source, referrer_id, manager_id, store_id, reason = _new_follower_attribution(target, scene)
+    qr_id = None
+    if target is not None and target.source != Follower.Source.UNKNOWN_QR:
+        qr_id = target.qr_id or _personal_qr_id(target)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_follower
+                (openid, unionid, nickname, avatar_url, real_name, phone, address, is_subscribed,
+                 first_subscribed_at, subscribed_at, promo_code, source, source_qr_id, referrer_id,
+                 channel_manager_id, store_id, attributed_at, is_channel_manager, created_at, updated_at)
+            VALUES (%s, '', '', '', '', '', '', true, %s, %s, %s, %s, %s, %s, %s, %s, %s, false, %s, %s)
+            ON CONFLICT (openid) DO NOTHING
+            RETURNING id
+            """,
+            [openid, at, at, new_promo_code(), source, qr_id, referrer_id, manager_id, store_id, at, now, now],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        follower_id = row[0]
+        change = (
+            "INSERT INTO accounts_attributionchange"
+            " (follower_id, kind, referrer_id, new_manager_id, actor_label, reason, created_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        )
+        change_params = [follower_id, AttributionChange.Kind.ATTRIBUTED, referrer_id, manager_id]
+        change_params += [SYSTEM_LABEL, reason[:200], now]
+        if qr_id is None:
+            cursor.execute(change, change_params)
+        else:
+            counted = (
+                "WITH q AS (UPDATE accounts_qrcode SET scan_count = scan_count + 1, follow_count = follow_count + 1"
+                " WHERE id = %s RETURNING id),"
+                " s AS (INSERT INTO accounts_qrscan (qr_code_id, follower_id, is_follow, created_at)"
+                " SELECT id, %s, true, %s FROM q) "
+            )
+            cursor.execute(counted + change, [qr_id, follower_id, now, *change_params])
+    return SubscribeOutcome(follower_id, True, True, source, referrer_id, manager_id)
+
+
+def _personal_qr_id(target: _Target) -> int:
+    """The id of a personal code's QR row, creating the row (no counts yet) on its first use."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO accounts_qrcode
+                (kind, code, name, follower_id, scan_count, follow_count, ticket, url, is_active, created_at)
+            VALUES (%s, %s, %s, %s, 0, 0, '', '', true, %s)
+            ON CONFLICT (kind, code) DO UPDATE SET kind = EXCLUDED.kind
+            RETURNING id
+            """,
+            [QRCode.Kind.PERSONAL, target.owner_code, f"{target.owner_name}的推广码"[:100], target.owner_id]
+            + [timezone.now()],
+        )
+        return cursor.fetchone()[0]
+
+
 @transaction.atomic(savepoint=False)
 def record_subscribe(*, openid: str, scene: str | None, at: dt.datetime) -> SubscribeOutcome:
     """A WeChat user followed the account, by search (`scene` None) or through a QR scene.
@@ -324,8 +412,12 @@ def record_subscribe(*, openid: str, scene: str | None, at: dt.datetime) -> Subs
     the subscription state and count the scan. Never raises for a bad scene: an unusable
     scene makes the follow count as one from an unknown code.
     """
-    follower_id, created, needs_attribution = _upsert_subscribed(openid, at)
     target = _resolve_scene(scene)
+    if connection.vendor == "postgresql":
+        outcome = _subscribe_new_follower(openid=openid, scene=scene, target=target, at=at)
+        if outcome is not None:
+            return outcome
+    follower_id, created, needs_attribution = _upsert_subscribed(openid, at)
     if not needs_attribution:
         # Refollow: attribution is fixed; the code still gets its scan (not a new follow).
         if target is not None:

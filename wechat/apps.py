@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class WechatConfig(AppConfig):
@@ -7,6 +8,10 @@ class WechatConfig(AppConfig):
 
     def ready(self):
         # The account's replies (welcome, keywords, menu clicks) join the callback's handler registry.
-        from wechat import handlers
+        from wechat import handlers, selectors
+        from wechat.models import WelcomeMessage
 
         handlers.register()
+        # Cache invalidation only (no workflow): the welcome text is cached for the follow hot path.
+        post_save.connect(selectors.forget_welcome_text, sender=WelcomeMessage, dispatch_uid="welcome-saved")
+        post_delete.connect(selectors.forget_welcome_text, sender=WelcomeMessage, dispatch_uid="welcome-deleted")

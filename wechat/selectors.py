@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
+
 from wechat.models import AutoReply, MenuButton, WelcomeMessage
+
+WELCOME_CACHE_KEY = "wechat:welcome-text"
 
 
 def welcome_text() -> str:
-    row = WelcomeMessage.objects.filter(is_active=True).order_by("-id").first()
-    return row.text if row else ""
+    """The active welcome text. Read on every follow (campaign bursts), so it is kept in the
+    cache; saving or deleting a WelcomeMessage clears it (wechat.apps)."""
+    text = cache.get(WELCOME_CACHE_KEY)
+    if text is None:
+        row = WelcomeMessage.objects.filter(is_active=True).order_by("-id").first()
+        text = row.text if row else ""
+        cache.set(WELCOME_CACHE_KEY, text, 3600)
+    return text
+
+
+def forget_welcome_text(**_signal_kwargs) -> None:
+    cache.delete(WELCOME_CACHE_KEY)
 
 
 def keyword_reply(text: str) -> str:
