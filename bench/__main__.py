@@ -14,9 +14,13 @@ ALL = ["callback", "pages", "exports", "fanout"]
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("benches", nargs="*", default=ALL, choices=ALL)
+    parser.add_argument("benches", nargs="*", metavar="BENCH", help=f"any of {', '.join(ALL)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="short runs and small data (a smoke test)")
     args = parser.parse_args()
+    args.benches = args.benches or ALL
+    unknown = set(args.benches) - set(ALL)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
 
     os.environ.update(server_env())
     sys.path.insert(0, str(ROOT))
