@@ -6,24 +6,20 @@ only through `accounts.services` — the actions and the reassign / transfer vie
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts import selectors, services
 from accounts.models import AttributionChange, Follower, OrgUnit, QRCode
-from backoffice.exports import export_to_file
+from backoffice.admin_exports import export_response
 
 # --- forms ---------------------------------------------------------------------------------------
 
@@ -314,25 +310,16 @@ class FollowerAdmin(admin.ModelAdmin):
 
     # -- export --
 
-    def _export(self, queryset, fmt: str):
-        suffix = f".{fmt}"
-        handle, path = tempfile.mkstemp(suffix=suffix, prefix="followers-")
-        os.close(handle)
-        try:
-            export_to_file("followers", fmt, path, queryset=queryset)
-            stream = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
-        finally:
-            os.unlink(path)  # the open handle keeps the data readable until the response is sent
-        name = f"粉丝-{timezone.localtime():%Y%m%d-%H%M%S}{suffix}"
-        return FileResponse(stream, as_attachment=True, filename=name)
+    def _export(self, request, queryset, fmt: str):
+        return export_response(request, name="followers", fmt=fmt, queryset=queryset, label="粉丝")
 
     @admin.action(description="导出所选粉丝（CSV）", permissions=["view"])
     def export_csv(self, request, queryset):
-        return self._export(queryset, "csv")
+        return self._export(request, queryset, "csv")
 
     @admin.action(description="导出所选粉丝（Excel）", permissions=["view"])
     def export_xlsx(self, request, queryset):
-        return self._export(queryset, "xlsx")
+        return self._export(request, queryset, "xlsx")
 
     def export_view(self, request):
         """Export everything the change list currently shows (its filters and search)."""
@@ -345,7 +332,7 @@ class FollowerAdmin(admin.ModelAdmin):
         params.pop("format", None)
         request.GET = params
         changelist = self.get_changelist_instance(request)
-        return self._export(changelist.get_queryset(request), fmt)
+        return self._export(request, changelist.get_queryset(request), fmt)
 
     # -- reassign one follower / transfer all customers --
 

@@ -29,7 +29,15 @@ def main() -> int:
 
     django.setup()
 
-    results = {"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": args.quick}
+    # Running a subset keeps the other benchmarks' latest figures.
+    path = OUT / "results.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results.update({"machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": args.quick})
+
+    def save():
+        OUT.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+
     from bench.server import gunicorn
 
     if "callback" in args.benches:
@@ -39,24 +47,26 @@ def main() -> int:
         conns = [16, 64] if args.quick else [8, 16, 32, 64, 128]
         with gunicorn() as base:
             results["callback"] = callback.run(base, connections=conns, seconds=3 if args.quick else 15)
+        save()
     if "pages" in args.benches:
         from bench import pages
 
         print("H5 pages under load:", flush=True)
         results["pages"] = pages.run(quick=args.quick)
+        save()
     if "exports" in args.benches:
         from bench import exports
 
         print("Exports:", flush=True)
         results["exports"] = exports.run(rows=20_000 if args.quick else 1_000_000)
+        save()
     if "fanout" in args.benches:
         from bench import fanout
 
         print("Outbound fan-out:", flush=True)
         results["fanout"] = fanout.run(quick=args.quick)
+        save()
 
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
     if "callback" in results:
         from bench.plot import plot_callback
 

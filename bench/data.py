@@ -69,7 +69,9 @@ def make_catalog() -> list[int]:
     return ids
 
 
-def make_bookings(*, n: int, customer_prefix: str, n_customers: int, manager_prefix: str, n_managers: int) -> None:
+def make_bookings(
+    *, n: int, customer_prefix: str, n_customers: int, manager_prefix: str, n_managers: int, number_prefix: str = "B"
+) -> None:
     """n bookings spread over the customers; each customer belongs to manager (g % n_managers)."""
     from bookings.models import Booking
 
@@ -85,7 +87,7 @@ def make_bookings(*, n: int, customer_prefix: str, n_customers: int, manager_pre
         Booking,
         n,
         {
-            "number": "'B' || lpad(g::text, 11, '0')",
+            "number": f"'{number_prefix}' || lpad(g::text, 11, '0')",
             "follower_id": customer,
             "package_id": f"({pkg_array})[1 + g % {len(package_ids)}]",
             "channel_manager_id": f"({first_manager} + (({customer} - {first_customer}) % {n_managers}))",

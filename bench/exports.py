@@ -65,7 +65,12 @@ def run(*, rows: int) -> dict:
         data.make_followers(prefix="oXMGR", n=200, is_manager=True)
         data.make_followers(prefix="oXCUS", n=10_000)
         data.make_bookings(
-            n=rows - existing, customer_prefix="oXCUS", n_customers=10_000, manager_prefix="oXMGR", n_managers=200
+            n=rows - existing,
+            customer_prefix="oXCUS",
+            n_customers=10_000,
+            manager_prefix="oXMGR",
+            n_managers=200,
+            number_prefix="X",
         )
         print(f"  generated {rows - existing:,} bookings in {time.perf_counter() - t:.1f} s", flush=True)
     OUT.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,12 @@ def prepare(n_bookings: int, n_customers: int) -> dict:
     data.make_followers(prefix="oPMGR", n=200, is_manager=True)
     data.make_followers(prefix="oPCUS", n=n_customers)
     data.make_bookings(
-        n=n_bookings, customer_prefix="oPCUS", n_customers=n_customers, manager_prefix="oPMGR", n_managers=200
+        n=n_bookings,
+        customer_prefix="oPCUS",
+        n_customers=n_customers,
+        manager_prefix="oPMGR",
+        n_managers=200,
+        number_prefix="P",
     )
     data.make_grants(follower_prefix="oPCUS")
     # A small account beside the large ones: same pages, few rows.

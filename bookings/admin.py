@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html_join
 
+from backoffice.admin_exports import export_response
 from bookings import services
-from bookings.exports import BOOKINGS_EXPORT
 from bookings.models import Booking, BookingEvent, Category, NotificationRecipient, Package
 from bookings.services import Action
 
@@ -136,18 +133,6 @@ class BookingActionForm(ActionForm):
     note = forms.CharField(label="备注/失败原因", required=False, max_length=200)
 
 
-def _stream_csv(rows, headers):
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-    yield "\ufeff"  # Excel reads Chinese CSV correctly only with the BOM.
-    yield writer.writerow(headers)
-    for row in rows:
-        yield writer.writerow(row)
-
-
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
     list_display = (
@@ -260,12 +245,7 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.action(description="导出所选预约（CSV）", permissions=["view"])
     def export_csv(self, request, queryset):
-        spec = BOOKINGS_EXPORT
-        rows = spec.rows(spec.queryset(queryset=queryset))
-        response = StreamingHttpResponse(_stream_csv(rows, spec.headers), content_type="text/csv; charset=utf-8")
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-        response["Content-Disposition"] = f'attachment; filename="bookings-{stamp}.csv"'
-        return response
+        return export_response(request, name="bookings", fmt="csv", queryset=queryset, label="业务预约")
 
     # --- buttons on the detail page ---
 

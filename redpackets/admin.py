@@ -5,56 +5,18 @@ Actions parse the staff input, ask for confirmation and call one service each.
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
 
-from backoffice.exports import export_to_file
+from backoffice.admin_exports import export_response
 from backoffice.templatetags.money import fen_to_yuan_text
 
 from . import selectors, services
-from .exports import MANUAL_PAYOUT_SPEC, REDPACKETS_SPEC
 from .forms import RedPacketSettingsForm, RewardRuleForm
 from .models import Claim, Grant, GrantRefusal, LedgerEntry, RedPacketSettings, RewardRule, SandboxRedPack
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_response(spec, queryset, filename: str) -> StreamingHttpResponse:
-    """Stream an export's rows as CSV (UTF-8 with BOM so Excel reads Chinese)."""
-    import csv
-
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield "\ufeff" + writer.writerow(spec.headers)
-        for row in spec.rows(spec.queryset(queryset=queryset)):
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _file_response(name: str, fmt: str, queryset, label: str) -> FileResponse:
-    """Write the export to a temporary file (bounded memory) and send it."""
-    handle, tmp = tempfile.mkstemp(suffix=f".{fmt}", prefix="redpackets-")
-    os.close(handle)
-    try:
-        export_to_file(name, fmt, tmp, queryset=queryset)
-        stream = open(tmp, "rb")  # noqa: SIM115 - FileResponse closes it
-    finally:
-        os.unlink(tmp)  # the open handle keeps the data readable until the response is sent
-    return FileResponse(stream, as_attachment=True, filename=f"{label}-{timezone.localtime():%Y%m%d-%H%M%S}.{fmt}")
 
 
 def _confirm(modeladmin, request, queryset, *, action: str, title: str, need_reason: bool, reason_label: str = ""):
@@ -147,7 +109,9 @@ class TotalsMixin:
         request.GET = params
         changelist = self.get_changelist_instance(request)
         label = f"{self.model._meta.verbose_name}"
-        return _file_response("redpackets", fmt, changelist.get_queryset(request), label)
+        return export_response(
+            request, name="redpackets", fmt=fmt, queryset=changelist.get_queryset(request), label=label
+        )
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
@@ -224,7 +188,7 @@ class GrantAdmin(TotalsMixin, ReadOnlyAdmin):
 
     @admin.action(description="导出所选（发放记录）")
     def export_selected(self, request, queryset):
-        return _csv_response(REDPACKETS_SPEC, queryset, f"redpackets-grants-{timezone.localdate():%Y%m%d}.csv")
+        return export_response(request, name="redpackets", fmt="csv", queryset=queryset, label="红包发放记录")
 
 
 @admin.register(Claim)
@@ -319,11 +283,11 @@ class ClaimAdmin(TotalsMixin, ReadOnlyAdmin):
     @admin.action(description="导出待人工打款名单（翼支付等）")
     def export_manual_batch(self, request, queryset):
         awaiting = queryset.filter(provider=Claim.Provider.MANUAL, status=Claim.Status.PENDING)
-        return _csv_response(MANUAL_PAYOUT_SPEC, awaiting, f"manual-payouts-{timezone.localdate():%Y%m%d}.csv")
+        return export_response(request, name="redpacket_payouts", fmt="csv", queryset=awaiting, label="待人工打款名单")
 
     @admin.action(description="导出所选（领取记录）")
     def export_selected(self, request, queryset):
-        return _csv_response(REDPACKETS_SPEC, queryset, f"redpackets-claims-{timezone.localdate():%Y%m%d}.csv")
+        return export_response(request, name="redpackets", fmt="csv", queryset=queryset, label="红包领取记录")
 
 
 @admin.register(GrantRefusal)

@@ -67,12 +67,13 @@ def send_template_to_many(
     *, openids: list[str], template: str, data: dict, url: str = "", campaign_key: str, batch_size: int = 1000
 ) -> int:
     """One template notification to many followers (a campaign): a row per follower keyed
-    `<campaign_key>:<openid>`, written in batches; each batch enqueued as it commits.
+    `<campaign_key>:<openid>`, written in batches; each batch enqueued as it commits, as
+    `deliver_batch` tasks of a hundred sends.
 
     Safe to call again with the same campaign key (after a crash, say): rows that exist are
     not duplicated and only those still pending are enqueued. Returns how many were enqueued.
     """
-    from wechat.tasks import deliver_outbound
+    from wechat.tasks import BATCH_SIZE, deliver_batch
 
     payload = {"template": template, "data": data, "url": url}
     enqueued = 0
@@ -92,6 +93,8 @@ def send_template_to_many(
                     idempotency_key__in=keys, status=OutboundMessage.Status.PENDING
                 ).values_list("id", flat=True)
             )
-            transaction.on_commit(lambda ids=ids: [deliver_outbound.delay(pk) for pk in ids])
+            transaction.on_commit(
+                lambda ids=ids: [deliver_batch.delay(ids[i : i + BATCH_SIZE]) for i in range(0, len(ids), BATCH_SIZE)]
+            )
         enqueued += len(ids)
     return enqueued

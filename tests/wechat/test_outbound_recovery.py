@@ -129,3 +129,25 @@ def test_it_notifies_many_followers_once_each_even_when_called_twice(wechat_sand
 
     assert OutboundMessage.objects.filter(status=Status.SENT).count() == 5
     assert SandboxMessage.objects.filter(kind="template").count() == 5
+
+
+def test_it_sends_a_batch_once_when_the_batch_task_runs_twice(wechat_sandbox):
+    from wechat.tasks import deliver_batch
+
+    users = [following_user() for _ in range(3)]
+    with transaction.atomic():
+        ids = [
+            OutboundMessage.objects.create(
+                idempotency_key=f"batch:{u.openid}",
+                kind=OutboundMessage.Kind.TEMPLATE,
+                openid=u.openid,
+                payload={"template": "tpl", "data": {"thing1": "x"}, "url": ""},
+            ).pk
+            for u in users
+        ]
+
+    assert deliver_batch(ids) == 3
+    assert deliver_batch(ids) == 3  # every row already claimed: nothing sent again
+
+    assert OutboundMessage.objects.filter(pk__in=ids, status=Status.SENT).count() == 3
+    assert SandboxMessage.objects.filter(kind="template").count() == 3
