@@ -19,7 +19,7 @@ FORMATS = ("xlsx", "csv")
 
 
 def inline_limit() -> int:
-    return getattr(settings, "EXPORT_INLINE_LIMIT", 20_000)
+    return settings.EXPORT_INLINE_LIMIT
 
 
 def export_response(request, *, name: str, fmt: str, queryset, label: str):
