@@ -7,6 +7,10 @@ from django.utils.html import format_html
 from backoffice.models import ExportJob
 from backoffice.services import job_path
 
+admin.site.site_header = "泛渠道平台 · 后台管理"
+admin.site.site_title = "泛渠道平台"
+admin.site.index_title = "后台管理"
+
 
 @admin.register(ExportJob)
 class ExportJobAdmin(admin.ModelAdmin):
