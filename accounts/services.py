@@ -555,26 +555,30 @@ def _lock(follower: Follower | int) -> Follower:
     return Follower.objects.select_for_update().get(pk=pk)
 
 
+def _change_manager_role(*, follower: Follower, make: bool, actor, actor_label: str, reason: str) -> bool:
+    locked = _lock(follower)
+    if locked.is_channel_manager == make:
+        return False
+    locked.is_channel_manager = make
+    locked.save(update_fields=["is_channel_manager", "updated_at"])
+    AttributionChange.objects.create(
+        follower=locked,
+        kind=AttributionChange.Kind.MANAGER_SET if make else AttributionChange.Kind.MANAGER_UNSET,
+        actor=actor,
+        actor_label=actor_label[:64],
+        reason=reason[:200],
+    )
+    follower.is_channel_manager = make
+    return True
+
+
 @transaction.atomic
 def set_channel_manager(*, follower: Follower, actor=None, actor_label: str = "", reason: str = "") -> bool:
     """Make `follower` a channel manager. Forward-looking: nobody's existing manager changes.
 
     Returns False (and records nothing) when he already is one.
     """
-    locked = _lock(follower)
-    if locked.is_channel_manager:
-        return False
-    locked.is_channel_manager = True
-    locked.save(update_fields=["is_channel_manager", "updated_at"])
-    AttributionChange.objects.create(
-        follower=locked,
-        kind=AttributionChange.Kind.MANAGER_SET,
-        actor=actor,
-        actor_label=actor_label[:64],
-        reason=reason[:200],
-    )
-    follower.is_channel_manager = True
-    return True
+    return _change_manager_role(follower=follower, make=True, actor=actor, actor_label=actor_label, reason=reason)
 
 
 @transaction.atomic
@@ -583,20 +587,7 @@ def unset_channel_manager(*, follower: Follower, actor=None, actor_label: str = 
     staff reassign or transfer them; meanwhile their notifications go to the fallback
     recipients (SPEC §4.1). Returns False when he was not a manager.
     """
-    locked = _lock(follower)
-    if not locked.is_channel_manager:
-        return False
-    locked.is_channel_manager = False
-    locked.save(update_fields=["is_channel_manager", "updated_at"])
-    AttributionChange.objects.create(
-        follower=locked,
-        kind=AttributionChange.Kind.MANAGER_UNSET,
-        actor=actor,
-        actor_label=actor_label[:64],
-        reason=reason[:200],
-    )
-    follower.is_channel_manager = False
-    return True
+    return _change_manager_role(follower=follower, make=False, actor=actor, actor_label=actor_label, reason=reason)
 
 
 def _check_new_manager(follower_id: int, new_manager: Follower | None) -> None:

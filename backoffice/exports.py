@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -267,8 +268,6 @@ def _copy_csv(spec: ExportSpec, qs: QuerySet, path: str) -> int:
 
 
 def _csv_line(cells: list[str]) -> str:
-    import io
-
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(cells)
     return buffer.getvalue()

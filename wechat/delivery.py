@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -168,20 +169,23 @@ def _stale_filter(now):
 
 def recover_stale(*, limit: int = 5000) -> int:
     """Re-enqueue messages whose task was lost: `sending` rows a killed worker left (resendable
-    kinds only) and `pending` rows nobody picked up for an hour. Returns how many."""
+    kinds only) and `pending` rows nobody picked up for an hour. Returns how many.
+
+    One locked batch (rows a live worker is updating are skipped), reset in one UPDATE, enqueued
+    after commit.
+    """
     from wechat.tasks import deliver_outbound
 
     now = timezone.now()
-    ids = list(OutboundMessage.objects.filter(_stale_filter(now)).order_by("id").values_list("id", flat=True)[:limit])
-    count = 0
-    for message_id in ids:
-        # Conditional: a row a live worker finished meanwhile is not touched.
-        reset = OutboundMessage.objects.filter(_stale_filter(now), pk=message_id).update(
-            status=Status.PENDING, updated_at=timezone.now()
+    with transaction.atomic():
+        ids = list(
+            OutboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(_stale_filter(now))
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
         )
-        if reset:
-            deliver_outbound.delay(message_id)
-            count += 1
-    if count:
-        logger.warning("re-enqueued %s outbound messages whose task was lost", count)
-    return count
+        OutboundMessage.objects.filter(pk__in=ids).update(status=Status.PENDING, updated_at=timezone.now())
+        transaction.on_commit(lambda: [deliver_outbound.delay(message_id) for message_id in ids])
+    if ids:
+        logger.warning("re-enqueued %s outbound messages whose task was lost", len(ids))
+    return len(ids)
